@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from espace.admin import AgentAdminSite
+from lib.health import healthz
+
+# Agents only, behind the second factor (SEC-2).
+admin.site.__class__ = AgentAdminSite
+
+api_v1 = [
+    path("", include("espace.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("", include("espace.urls")),
+]
+
+handler403 = "lib.errors.permission_denied"
+handler404 = "lib.errors.page_not_found"
+handler500 = "lib.errors.server_error"

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+
+def portal(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    role = (
+        getattr(user, "role", None)
+        if user is not None and user.is_authenticated
+        else None
+    )
+    verified = bool(role) and user.is_verified()  # type: ignore[union-attr]
+    return {
+        "SERVICE_NAME": "Mon espace santé",
+        "portal_role": role if verified else None,
+    }

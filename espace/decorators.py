@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+
+View = Callable[..., HttpResponse]
+
+
+def role_required(*roles: str) -> Callable[[View], View]:
+    """Logged in, past the second factor, and of one of these roles (SEC-1, SEC-2).
+
+    Another role gets the same 404 as a missing page: portals do not reveal
+    each other.
+    """
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not user.is_authenticated or not user.is_verified():  # type: ignore[union-attr]
+                return redirect_to_login(request.get_full_path())
+            if user.role not in roles:  # type: ignore[union-attr]
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+patient_required = role_required("patient")
+professional_required = role_required("professional")

@@ -1,0 +1,130 @@
+"""Demo data for `make run` (idempotent): a patient with a child, her médecin
+traitant, another doctor, a nurse, a pharmacist and an agent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from espace.models import (
+    Beneficiary,
+    Establishment,
+    LegalRepresentation,
+    Professional,
+    User,
+)
+
+DEMO_PASSWORD = "Demo-Sante-2026!"
+
+PROFESSIONALS = [
+    # username, first, last, rpps, profession, specialty, establishment finess
+    ("dr.martin", "Bernard", "Martin", "99700000013", "10", "Médecine générale", None),
+    ("dr.petit", "Claire", "Petit", "99700000021", "10", "Cardiologie", "750712184"),
+    ("inf.durand", "Nadia", "Durand", "99700000039", "60", "", None),
+    ("ph.leroy", "Paul", "Leroy", "99700000047", "21", "", "750001232"),
+]
+
+
+class Command(BaseCommand):
+    help = "Crée (ou retrouve) les comptes de démonstration."
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        hospital, _ = Establishment.objects.get_or_create(
+            finess="750712184",
+            defaults={
+                "name": "Hôpital de démonstration",
+                "kind": "hospital",
+                "city": "Paris",
+            },
+        )
+        Establishment.objects.get_or_create(
+            finess="750001232",
+            defaults={
+                "name": "Pharmacie de la Gare",
+                "kind": "pharmacy",
+                "city": "Paris",
+            },
+        )
+        professionals = {}
+        for username, first, last, rpps, profession, specialty, finess in PROFESSIONALS:
+            user = self._user(
+                username,
+                User.Role.PROFESSIONAL,
+                first,
+                last,
+                f"{username}@demo.example",
+            )
+            pro, _ = Professional.objects.get_or_create(
+                user=user,
+                defaults={
+                    "rpps": rpps,
+                    "profession": profession,
+                    "specialty": specialty,
+                    "establishment": Establishment.objects.filter(
+                        finess=finess
+                    ).first(),
+                },
+            )
+            professionals[username] = pro
+
+        alice_user = self._user(
+            "alice", User.Role.PATIENT, "Alice", "Moreau", "alice@demo.example"
+        )
+        alice, _ = Beneficiary.objects.get_or_create(
+            nir="279035121518989",
+            defaults={
+                "user": alice_user,
+                "birth_name": "MOREAU",
+                "first_names": "ALICE MARIE",
+                "sex": "F",
+                "birth_date": dt.date(1979, 3, 14),
+                "birth_place_code": "51215",
+                "email": "alice@demo.example",
+                "address": "12 rue des Lilas",
+                "postal_code": "51100",
+                "city": "Reims",
+                "medecin_traitant": professionals["dr.martin"],
+            },
+        )
+        leo, _ = Beneficiary.objects.get_or_create(
+            nir="116055121501240",
+            defaults={
+                "birth_name": "MOREAU",
+                "first_names": "LEO",
+                "sex": "M",
+                "birth_date": dt.date(2016, 5, 2),
+                "birth_place_code": "51215",
+                "medecin_traitant": professionals["dr.martin"],
+            },
+        )
+        LegalRepresentation.objects.get_or_create(representative=alice, minor=leo)
+        agent = self._user(
+            "agent.dupont", User.Role.AGENT, "Jeanne", "Dupont", "agent@demo.example"
+        )
+        if not agent.is_staff:
+            agent.is_staff = True
+            agent.is_superuser = True
+            agent.save(update_fields=["is_staff", "is_superuser"])
+        del hospital
+        self.stdout.write(self.style.SUCCESS("Comptes de démonstration prêts."))
+
+    def _user(
+        self, username: str, role: str, first: str, last: str, email: str
+    ) -> User:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(
+                username=username,
+                role=role,
+                first_name=first,
+                last_name=last,
+                email=email,
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.full_clean()
+            user.save()
+        return user

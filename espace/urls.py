@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from espace import views
+
+app_name = "espace"
+
+login_urls = [
+    path("connexion/", views.login, name="login"),
+    path("connexion/code/", views.login_code, name="login-code"),
+    path("connexion/code/email/", views.login_code_email, name="login-code-email"),
+    path(
+        "connexion/code/email/saisie/",
+        views.login_code_email_entry,
+        name="login-code-email-entry",
+    ),
+    path("connexion/application/", views.totp_enrol, name="totp-enrol"),
+    path("deconnexion/", views.logout, name="logout"),
+]
+
+password_urls = [
+    path(
+        "mot-de-passe/oubli/", views.PasswordResetView.as_view(), name="password-reset"
+    ),
+    path(
+        "mot-de-passe/oubli/envoye/",
+        views.PasswordResetDoneView.as_view(),
+        name="password-reset-done",
+    ),
+    path(
+        "mot-de-passe/nouveau/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path(
+        "mot-de-passe/modifie/",
+        views.PasswordResetCompleteView.as_view(),
+        name="password-reset-complete",
+    ),
+]
+
+home_urls = [
+    path("", views.landing, name="home"),
+    path("mon-espace/", views.patient_home, name="patient-home"),
+    path("pro/", views.pro_home, name="pro-home"),
+]
+
+urlpatterns = login_urls + password_urls + home_urls

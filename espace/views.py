@@ -1,0 +1,244 @@
+"""Login with two factors, enrolment, logout, homes (LC-7, SEC-2, SEC-3)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from espace import services
+from espace.decorators import patient_required, professional_required
+from espace.forms import CodeForm, LoginForm
+from lib.http import AuthenticatedHttpRequest
+
+NEXT = "login_next"
+
+
+def _home_for(user: object) -> str:
+    role = getattr(user, "role", "")
+    if role == "agent":
+        return reverse("admin:index")
+    if role == "professional":
+        return reverse("espace:pro-home")
+    return reverse("espace:patient-home")
+
+
+def _after_login(request: HttpRequest) -> HttpResponse:
+    target = request.session.pop(NEXT, "")
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(_home_for(request.user))
+
+
+@require_GET
+def landing(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr]
+        return redirect(_home_for(request.user))
+    return render(request, "espace/landing.html")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(
+            request,
+            username=form.cleaned_data["identifier"],
+            password=form.cleaned_data["password"],
+        )
+        if getattr(request, "axes_locked_out", False):
+            return render(request, "espace/lockout.html", status=429)
+        if user is None:
+            # Same words and one hash for unknown and known identifiers.
+            form.add_error(None, "Identifiant ou mot de passe incorrect.")
+        else:
+            next_url = request.GET.get("next", "")
+            services.login_pending_start(request=request, user=user)  # type: ignore[arg-type]
+            request.session[NEXT] = next_url
+            return _second_factor(request, user)  # type: ignore[arg-type]
+    return render(request, "espace/login.html", {"form": form})
+
+
+def _second_factor(request: HttpRequest, user: services.User) -> HttpResponse:
+    device = services.login_device_for(user=user)
+    if device is None:
+        return redirect("espace:totp-enrol")
+    if not isinstance(device, TOTPDevice):
+        services.login_code_send(user=user)
+    return redirect("espace:login-code")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    user = services.login_pending_user(request=request)
+    if user is None:
+        messages.info(
+            request,
+            "Identifiez-vous d'abord avec votre identifiant et votre mot de passe.",
+        )
+        return redirect("espace:login")
+    device = services.login_device_for(user=user)
+    if device is None:
+        return redirect("espace:totp-enrol")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        allowed, _ = device.verify_is_allowed()
+        if allowed and device.verify_token(form.cleaned_data["code"]):
+            services.login_complete(request=request, user=user, device=device)
+            return _after_login(request)
+        if services.login_code_failed(request=request, user=user):
+            messages.error(
+                request, "Trop de codes incorrects. Reconnectez-vous depuis le début."
+            )
+            return redirect("espace:login")
+        form.add_error(
+            "code",
+            "Code incorrect ou expiré."
+            if allowed
+            else "Trop d'essais : patientez quelques secondes.",
+        )
+    is_totp = isinstance(device, TOTPDevice)
+    return render(
+        request,
+        "espace/login_code.html",
+        {
+            "form": form,
+            "is_totp": is_totp,
+            "can_email": is_totp and not user.needs_totp,
+        },
+    )
+
+
+@require_POST
+def login_code_email(request: HttpRequest) -> HttpResponse:
+    """A patient who enrolled TOTP may still ask for an e-mail code (or a new one)."""
+    user = services.login_pending_user(request=request)
+    if user is None or user.needs_totp:
+        return redirect("espace:login")
+    if services.login_code_send(user=user):
+        messages.success(
+            request, "Un nouveau code vient de vous être envoyé par e-mail."
+        )
+    else:
+        messages.info(
+            request,
+            "Un code vient déjà d'être envoyé : patientez avant d'en demander un autre.",
+        )
+    # The e-mail device is used from now on for this login.
+    request.session["login_by_email"] = True
+    return redirect("espace:login-code-email-entry")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_code_email_entry(request: HttpRequest) -> HttpResponse:
+    user = services.login_pending_user(request=request)
+    if user is None or user.needs_totp or not request.session.get("login_by_email"):
+        return redirect("espace:login")
+    device = services.login_email_device(user=user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        allowed, _ = device.verify_is_allowed()
+        if allowed and device.verify_token(form.cleaned_data["code"]):
+            request.session.pop("login_by_email", None)
+            services.login_complete(request=request, user=user, device=device)
+            return _after_login(request)
+        if services.login_code_failed(request=request, user=user):
+            messages.error(
+                request, "Trop de codes incorrects. Reconnectez-vous depuis le début."
+            )
+            return redirect("espace:login")
+        form.add_error("code", "Code incorrect ou expiré.")
+    return render(request, "espace/login_code.html", {"form": form, "is_totp": False})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def totp_enrol(request: HttpRequest) -> HttpResponse:
+    """QR code enrolment: during a first login (pending), or from the settings."""
+    pending = services.login_pending_user(request=request)
+    user = pending or (
+        request.user
+        if request.user.is_authenticated and request.user.is_verified()
+        else None
+    )  # type: ignore[union-attr]
+    if user is None:
+        return redirect("espace:login")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None or request.method == "GET":
+        device = services.totp_device_start(user=user)  # type: ignore[arg-type]
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.totp_device_confirm(
+            actor=user, device=device, token=form.cleaned_data["code"], request=request
+        ):  # type: ignore[arg-type]
+            if pending is not None:
+                services.login_complete(request=request, user=pending, device=device)
+                return _after_login(request)
+            messages.success(
+                request, "Votre application d'authentification est enregistrée."
+            )
+            return redirect(_home_for(user))
+        form.add_error(
+            "code", "Code incorrect : vérifiez l'heure de votre téléphone et réessayez."
+        )
+    context = {
+        "form": form,
+        "qr": services.totp_qr_svg(device),
+        "secret": services.totp_secret_text(device),
+        "mandatory": user.needs_totp,  # type: ignore[union-attr]
+    }
+    return render(request, "espace/totp_enrol.html", context)
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    services.logout_user(request=request)
+    messages.success(request, "Vous êtes déconnecté.")
+    return redirect("espace:login")
+
+
+@require_GET
+@patient_required
+def patient_home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return render(request, "espace/patient_home.html")
+
+
+@require_GET
+@professional_required
+def pro_home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return render(request, "espace/pro_home.html")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "espace/password_reset.html"
+    email_template_name = "emails/password-reset-body.txt"
+    html_email_template_name = "emails/password-reset-body.html"
+    subject_template_name = "emails/password-reset-subject.txt"
+    success_url = reverse_lazy("espace:password-reset-done")
+    extra_email_context = {"SERVICE_NAME": "Mon espace santé"}
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "espace/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "espace/password_reset_confirm.html"
+    success_url = reverse_lazy("espace:password-reset-complete")
+    post_reset_login = False
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "espace/password_reset_complete.html"
