@@ -28,6 +28,9 @@ class Note(models.Model):
     class Meta:
         app_label = "lib_tests"
 
+    def __str__(self) -> str:
+        return str(self.pk)
+
 
 @pytest.fixture
 def note_table(transactional_db: object) -> Iterator[None]:
@@ -41,7 +44,7 @@ def note_table(transactional_db: object) -> Iterator[None]:
 def _raw_body(pk: uuid.UUID) -> str:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT body FROM {Note._meta.db_table} WHERE id = %s",
+            f"SELECT body FROM {Note._meta.db_table} WHERE id = %s",  # noqa: S608
             [pk.hex if connection.vendor == "sqlite" else pk],
         )
         return str(cursor.fetchone()[0])
