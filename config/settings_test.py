@@ -24,7 +24,10 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
+# WhiteNoise would scan every static file for each test client; the live
+# server of browser tests serves static files itself.
+WHITENOISE_USE_FINDERS = False
+STATIC_ROOT = VAR_DIR / "test-static-empty"
 MEDIA_ROOT = VAR_DIR / "test-files"
 STORAGES["default"] = {
     "BACKEND": "lib.storage.EncryptedFileSystemStorage",

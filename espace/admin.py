@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from espace.models import (
     Beneficiary,
@@ -38,6 +40,12 @@ class AgentAdminSite(admin.AdminSite):
         # One login for everyone: password + TOTP through the espace views.
         target = request.GET.get("next", reverse("admin:index"))
         return redirect(f"{reverse('espace:login')}?{urlencode({'next': target})}")
+
+
+# Second-factor secrets are not for agents' eyes.
+for _device in (TOTPDevice, EmailDevice):
+    if admin.site.is_registered(_device):
+        admin.site.unregister(_device)
 
 
 @admin.register(User)

@@ -21,7 +21,7 @@ class SessionTimeoutMiddleware:
         if user.is_authenticated:
             now = time.time()
             last_seen = request.session.get("last_seen", now)
-            auth_at = request.session.get("auth_at", now)
+            auth_at = request.session.setdefault("auth_at", now)
             idle = user.idle_timeout  # type: ignore[union-attr]
             if (
                 now - last_seen > idle
@@ -33,5 +33,7 @@ class SessionTimeoutMiddleware:
                 messages.info(request, "Votre session a expiré. Reconnectez-vous.")
                 return redirect("espace:login")
             request.session["last_seen"] = now
-            request.session.set_expiry(idle)
+            # The stored session outlives the idle limit a little, so that the
+            # timeout is seen here (and audited) rather than as a vanished session.
+            request.session.set_expiry(idle + 300)
         return self.get_response(request)

@@ -22,7 +22,7 @@ from espace.models import User
 PENDING_USER = "pending_user_id"
 PENDING_SINCE = "pending_since"
 PENDING_FAILURES = "pending_failures"
-PENDING_TTL = 10 * 60
+PENDING_TTL = 15 * 60
 
 
 def login_pending_start(*, request: HttpRequest, user: User) -> None:
@@ -101,7 +101,7 @@ def login_complete(*, request: HttpRequest, user: User, device: Device) -> None:
     request.session.cycle_key()
     request.session["auth_at"] = time.time()
     request.session["last_seen"] = time.time()
-    request.session.set_expiry(user.idle_timeout)
+    request.session.set_expiry(user.idle_timeout + 300)
     audit_record(
         actor=user,
         action=AuditEvent.Action.LOGIN,

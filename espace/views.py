@@ -49,7 +49,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
-    form = LoginForm(request.POST or None)
+    form = LoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = authenticate(
             request,
@@ -91,7 +91,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     device = services.login_device_for(user=user)
     if device is None:
         return redirect("espace:totp-enrol")
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         allowed, _ = device.verify_is_allowed()
         if allowed and device.verify_token(form.cleaned_data["code"]):
@@ -147,7 +147,7 @@ def login_code_email_entry(request: HttpRequest) -> HttpResponse:
     if user is None or user.needs_totp or not request.session.get("login_by_email"):
         return redirect("espace:login")
     device = services.login_email_device(user=user)
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         allowed, _ = device.verify_is_allowed()
         if allowed and device.verify_token(form.cleaned_data["code"]):
@@ -178,7 +178,7 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None or request.method == "GET":
         device = services.totp_device_start(user=user)  # type: ignore[arg-type]
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if services.totp_device_confirm(
             actor=user, device=device, token=form.cleaned_data["code"], request=request
