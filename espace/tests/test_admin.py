@@ -1,0 +1,72 @@
+"""The agents' back office: agents only, second factor, no health data (SEC-2, SPEC §1)."""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.test import Client
+from django.urls import reverse
+
+from espace.models import User
+from lib.fields import EncryptedTextField
+
+HEALTH_APPS = {"dmp", "messagerie", "agenda", "consent", "audit"}
+
+
+@pytest.mark.django_db
+class AdminAccessTestCase:
+    def test_a_verified_agent_gets_in(self, agnes: User, client_for) -> None:  # type: ignore[no-untyped-def]
+        response = client_for(agnes).get(reverse("admin:index"))
+        assert response.status_code == 200
+        assert "Assurance maladie" in response.content.decode()
+
+    def test_an_agent_with_only_a_password_is_sent_to_the_two_factor_login(
+        self, agnes: User
+    ) -> None:
+        client = Client()
+        client.force_login(agnes)  # no second factor
+        response = client.get(reverse("admin:index"))
+        assert response.status_code == 302
+        follow = client.get(response["Location"])
+        assert follow.status_code == 302
+        assert follow["Location"].startswith(reverse("espace:login"))
+
+    @pytest.mark.parametrize("persona", ["alice", "bob"])
+    def test_patients_and_professionals_never_get_in(
+        self, persona: str, request, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        user = request.getfixturevalue(persona)
+        response = client_for(user).get(reverse("admin:espace_beneficiary_changelist"))
+        assert response.status_code == 302
+
+    def test_agents_find_a_beneficiary_by_nir(
+        self, agnes: User, alice: User, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        url = reverse("admin:espace_beneficiary_changelist")
+        response = client_for(agnes).get(url, {"q": "279035121518989"})
+        assert response.status_code == 200
+        assert "279035121518989" in response.content.decode()
+
+    def test_staff_must_be_an_agent(self, db: None) -> None:
+        from django.db import IntegrityError, transaction
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            User.objects.create(
+                username="x", role=User.Role.PROFESSIONAL, is_staff=True
+            )
+
+
+def test_no_health_data_model_is_registered_in_the_admin() -> None:
+    """Agents never see health data (seed 003): no DMP, message, agenda, consent
+    or audit model, no model with encrypted content, no second-factor secrets."""
+    registered = set(admin.site._registry)
+    for model in registered:
+        assert model._meta.app_label not in HEALTH_APPS, model
+        assert not any(
+            isinstance(f, EncryptedTextField) for f in model._meta.get_fields()
+        ), model
+        assert model._meta.app_label not in {"otp_totp", "otp_email"}, model
+    for app_label in HEALTH_APPS:
+        for model in apps.get_app_config(app_label).get_models():
+            assert model not in registered
