@@ -65,8 +65,9 @@ def test_production_responses_carry_the_security_headers() -> None:
         "from django.test import Client;"
         "r = Client().get('/connexion/', secure=True, HTTP_HOST='monespacesante.example');"
         "print(r.status_code);"
-        "[print(h + ': ' + r.get(h, '')) for h in ('Strict-Transport-Security','Content-Security-Policy',"
-        "'X-Content-Type-Options','Referrer-Policy','X-Frame-Options')];"
+        "[print(h + ': ' + r.get(h, '')) for h in ('Strict-Transport-Security',"
+        "'Content-Security-Policy','X-Content-Type-Options','Referrer-Policy',"
+        "'X-Frame-Options')];"
         "print('csrf: ' + str(r.cookies['csrftoken']))"
     )
     result = _production("-c", script)
