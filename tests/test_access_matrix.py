@@ -1,0 +1,141 @@
+"""Every URL pattern × every persona → the expected answer (SEC-1, STYLE R12).
+
+A new route fails this test until it is declared below with its expected
+status for each persona. Admin routes are declared once, as a rule, and
+checked on the admin index and every registered model's pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.test import Client, RequestFactory
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+PERSONAS = ("anonymous", "pending", "alice", "bob", "agnes")
+# pending: password given, second factor not yet (must be treated as anonymous)
+
+
+def _all(status: int) -> dict[str, int]:
+    return dict.fromkeys(PERSONAS, status)
+
+
+def _by(
+    anon: int, alice: int, bob: int, agnes: int, pending: int | None = None
+) -> dict[str, int]:
+    return {
+        "anonymous": anon,
+        "pending": anon if pending is None else pending,
+        "alice": alice,
+        "bob": bob,
+        "agnes": agnes,
+    }
+
+
+# name -> (kwargs for reverse, method, {persona: status})
+MATRIX: dict[str, tuple[dict[str, str], str, dict[str, int]]] = {
+    "healthz": ({}, "get", _all(200)),
+    "api-schema": ({}, "get", _all(200)),
+    "espace-api:me-detail": ({}, "get", _by(401, 200, 200, 200)),
+    "espace:home": ({}, "get", _by(200, 302, 302, 302)),
+    "espace:login": ({}, "get", _all(200)),
+    "espace:login-code": ({}, "get", _by(302, 302, 302, 302, pending=200)),
+    "espace:login-code-email": ({}, "get", _all(405)),
+    "espace:login-code-email-entry": ({}, "get", _all(302)),
+    "espace:totp-enrol": ({}, "get", _by(302, 200, 200, 200, pending=200)),
+    "espace:logout": ({}, "get", _all(405)),
+    "espace:password-reset": ({}, "get", _all(200)),
+    "espace:password-reset-done": ({}, "get", _all(200)),
+    "espace:password-reset-confirm": (
+        {"uidb64": "MQ", "token": "bad-token"},
+        "get",
+        _all(200),  # "lien invalide" page
+    ),
+    "espace:password-reset-complete": ({}, "get", _all(200)),
+    "espace:patient-home": ({}, "get", _by(302, 200, 404, 404)),
+    "espace:pro-home": ({}, "get", _by(302, 404, 200, 404)),
+}
+
+ADMIN_RULE = _by(302, 302, 302, 200)
+
+
+def _patterns(resolver: URLResolver, namespace: str = "") -> Iterator[str]:
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _patterns(entry, inner)
+        elif isinstance(entry, URLPattern):
+            yield (
+                f"{namespace}{entry.name}"
+                if entry.name
+                else f"{namespace}<unnamed {entry.pattern}>"
+            )
+
+
+def test_every_url_pattern_is_declared() -> None:
+    names = set(_patterns(get_resolver()))
+    undeclared = sorted(
+        n for n in names if n not in MATRIX and not n.startswith("admin:")
+    )
+    assert undeclared == [], f"declare these routes in MATRIX: {undeclared}"
+    stale = sorted(set(MATRIX) - names)
+    assert stale == [], f"routes declared but gone: {stale}"
+
+
+@pytest.fixture
+def clients(alice: Any, bob: Any, agnes: Any, client_for: Any) -> dict[str, Client]:
+    from tests.personas import PASSWORD
+
+    pending = Client()
+    pending.post(reverse("espace:login"), {"identifier": "alice", "password": PASSWORD})
+    return {
+        "anonymous": Client(),
+        "pending": pending,
+        "alice": client_for(alice),
+        "bob": client_for(bob),
+        "agnes": client_for(agnes),
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_route_answers_each_persona_as_declared(
+    name: str, clients: dict[str, Client]
+) -> None:
+    kwargs, method, expected = MATRIX[name]
+    url = reverse(name, kwargs=kwargs)
+    got = {
+        persona: getattr(clients[persona], method)(url).status_code
+        for persona in PERSONAS
+    }
+    assert got == expected
+
+
+def _admin_urls(agent: Any) -> list[tuple[str, int]]:
+    """(url, status expected for the agent): add pages of read-only models are 403."""
+    request = RequestFactory().get("/")
+    request.user = agent
+    urls = [(reverse("admin:index"), 200)]
+    for model, model_admin in admin.site._registry.items():
+        meta = model._meta
+        urls.append(
+            (reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"), 200)
+        )
+        can_add = model_admin.has_add_permission(request)
+        urls.append(
+            (
+                reverse(f"admin:{meta.app_label}_{meta.model_name}_add"),
+                200 if can_add else 403,
+            )
+        )
+    return urls
+
+
+@pytest.mark.django_db
+def test_admin_pages_answer_agents_only(clients: dict[str, Client], agnes: Any) -> None:
+    for url, agent_status in _admin_urls(agnes):
+        got = {persona: clients[persona].get(url).status_code for persona in PERSONAS}
+        assert got == {**ADMIN_RULE, "agnes": agent_status}, url
