@@ -13,6 +13,19 @@ from lib.identifiers import (
 )
 
 
+class AccountManager(UserManager):  # type: ignore[type-arg]
+    def create_superuser(
+        self,
+        username: str,
+        email: str | None = None,
+        password: str | None = None,
+        **extra: object,
+    ):  # type: ignore[no-untyped-def,override]
+        """`createsuperuser` makes an agent: only agents may reach the admin."""
+        extra.setdefault("role", User.Role.AGENT)
+        return super().create_superuser(username, email, password, **extra)
+
+
 class User(AbstractUser):
     """Anyone who logs in: a patient, a professional or an agent (SPEC §1)."""
 
@@ -23,7 +36,7 @@ class User(AbstractUser):
 
     role = models.CharField("rôle", max_length=16, choices=Role.choices)
 
-    objects = UserManager()
+    objects = AccountManager()
 
     class Meta:
         verbose_name = "utilisateur"

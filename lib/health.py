@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -36,6 +37,19 @@ def _storage() -> None:
         default_storage.delete(name)
 
 
+def _heartbeat() -> dict[str, object]:
+    """When the beat → worker heartbeat last ran (information, not a check:
+    the web answers even while workers restart)."""
+    from django.core.cache import cache
+    from django.utils.dateparse import parse_datetime
+
+    last = cache.get("celery:heartbeat")
+    when = parse_datetime(last) if isinstance(last, str) else None
+    if when is None:
+        return {"seen": False}
+    return {"seen": True, "age_s": round((timezone.now() - when).total_seconds())}
+
+
 CHECKS = {"database": _database, "broker": _broker, "storage": _storage}
 
 
@@ -57,6 +71,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             }
     return JsonResponse(
-        {"status": "ok" if healthy else "error", "checks": report},
+        {
+            "status": "ok" if healthy else "error",
+            "checks": report,
+            "heartbeat": _heartbeat(),
+        },
         status=200 if healthy else 503,
     )

@@ -25,3 +25,26 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
         return response
+
+
+class TrustedProxyMiddleware:
+    """Behind N trusted reverse proxies, the client is the Nth address from the
+    right of X-Forwarded-For: put it in REMOTE_ADDR, before throttling and audit
+    read it. With N = 0 (default) the header is ignored (it can be forged)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.count = int(settings.TRUSTED_PROXY_COUNT)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.count:
+            hops = [
+                h.strip()
+                for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            ]
+            hops = [h for h in hops if h]
+            if len(hops) >= self.count:
+                request.META["REMOTE_ADDR"] = hops[-self.count]
+        return self.get_response(request)

@@ -70,3 +70,11 @@ def test_no_health_data_model_is_registered_in_the_admin() -> None:
     for app_label in HEALTH_APPS:
         for model in apps.get_app_config(app_label).get_models():
             assert model not in registered
+
+
+@pytest.mark.django_db
+def test_createsuperuser_makes_an_agent() -> None:
+    user = User.objects.create_superuser(
+        "chef", "chef@example.test", "Un-mot-de-passe-solide"
+    )
+    assert user.role == User.Role.AGENT and user.is_staff
