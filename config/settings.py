@@ -203,6 +203,7 @@ elif STORAGE_BACKEND == "local":
     }
 else:
     raise ImproperlyConfigured("STORAGE_BACKEND must be 'local' or 's3'")
+STATIC_COLLECTED = envbool("STATIC_COLLECTED", True)
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
@@ -212,7 +213,7 @@ STORAGES = {
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG or not STATIC_COLLECTED
 # Uploads are streamed to temporary files beyond 2.5 MiB, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
