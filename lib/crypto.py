@@ -23,7 +23,7 @@ import binascii
 import os
 import struct
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
@@ -50,10 +50,20 @@ class Keyring:
     """Versioned master keys; the highest version wraps new data keys."""
 
     keys: dict[int, bytes]
+    _aeads: dict[int, AESGCM] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def primary(self) -> int:
         return max(self.keys)
+
+    def _aead(self, version: int) -> AESGCM:
+        aead = self._aeads.get(version)
+        if aead is None:
+            key = self.keys.get(version)
+            if key is None:
+                raise DecryptionError(f"master key version {version} is not configured")
+            aead = self._aeads[version] = AESGCM(key)
+        return aead
 
     @classmethod
     def parse(cls, value: str) -> Keyring:
@@ -86,17 +96,13 @@ class Keyring:
     def wrap(self, dek: bytes, object_id: str) -> tuple[int, bytes]:
         version = self.primary
         nonce = os.urandom(NONCE_BYTES)
-        wrapped = AESGCM(self.keys[version]).encrypt(
-            nonce, dek, self._aad(object_id, version)
-        )
+        wrapped = self._aead(version).encrypt(nonce, dek, self._aad(object_id, version))
         return version, nonce + wrapped
 
     def unwrap(self, version: int, wrapped: bytes, object_id: str) -> bytes:
-        key = self.keys.get(version)
-        if key is None:
-            raise DecryptionError(f"master key version {version} is not configured")
+        aead = self._aead(version)
         try:
-            return AESGCM(key).decrypt(
+            return aead.decrypt(
                 wrapped[:NONCE_BYTES],
                 wrapped[NONCE_BYTES:],
                 self._aad(object_id, version),
@@ -124,23 +130,31 @@ def keyring() -> Keyring:
 # ---------------------------------------------------------------- one-shot
 
 
-def seal(plaintext: bytes, object_id: str, ring: Keyring | None = None) -> bytes:
+def seal(plaintext: bytes, object_id: str, ring: Keyring | None = None) -> bytearray:
     ring = ring or keyring()
     dek = AESGCM.generate_key(bit_length=256)
     version, wrapped = ring.wrap(dek, object_id)
     nonce = os.urandom(NONCE_BYTES)
-    body = AESGCM(dek).encrypt(nonce, plaintext, object_id.encode())
-    return _HEADER.pack(MAGIC, version, wrapped, 0) + nonce + body
+    # One buffer, encrypted in place: no copy of the (possibly large) body.
+    start = HEADER_BYTES + NONCE_BYTES
+    out = bytearray(start + len(plaintext) + TAG_BYTES)
+    _HEADER.pack_into(out, 0, MAGIC, version, wrapped, 0)
+    out[HEADER_BYTES:start] = nonce
+    AESGCM(dek).encrypt_into(
+        nonce, plaintext, object_id.encode(), memoryview(out)[start:]
+    )
+    return out
 
 
 def unseal(sealed: bytes, object_id: str, ring: Keyring | None = None) -> bytes:
     ring = ring or keyring()
     version, wrapped, _ = parse_header(sealed[:HEADER_BYTES])
     dek = ring.unwrap(version, wrapped, object_id)
-    nonce = sealed[HEADER_BYTES : HEADER_BYTES + NONCE_BYTES]
+    view = memoryview(sealed)
+    nonce = bytes(view[HEADER_BYTES : HEADER_BYTES + NONCE_BYTES])
     try:
         return AESGCM(dek).decrypt(
-            nonce, sealed[HEADER_BYTES + NONCE_BYTES :], object_id.encode()
+            nonce, view[HEADER_BYTES + NONCE_BYTES :], object_id.encode()
         )
     except InvalidTag as exc:
         raise DecryptionError("ciphertext does not authenticate") from exc
@@ -199,14 +213,30 @@ def _chunk_nonce(index: int, last: bool) -> bytes:
     return index.to_bytes(NONCE_BYTES - 1, "big") + (b"\x01" if last else b"\x00")
 
 
-def _rechunk(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
-    buffer = bytearray()
+def _rechunk(pieces: Iterable[bytes], size: int) -> Iterator[bytes | memoryview]:
+    """Full chunks of `size` bytes, then the (maybe empty) remainder.
+
+    Pieces that already have the right size (Django's `File.chunks(size)`) pass
+    through untouched; others are joined once and sliced without copying.
+    """
+    pending: list[bytes] = []
+    pending_size = 0
     for piece in pieces:
-        buffer += piece
-        while len(buffer) >= size:
-            yield bytes(buffer[:size])
-            del buffer[:size]
-    yield bytes(buffer)
+        if not pending and len(piece) == size:
+            yield piece
+            continue
+        pending.append(piece)
+        pending_size += len(piece)
+        if pending_size >= size:
+            joined = b"".join(pending)
+            view = memoryview(joined)
+            offset = 0
+            while pending_size - offset >= size:
+                yield view[offset : offset + size]
+                offset += size
+            pending = [joined[offset:]] if offset < pending_size else []
+            pending_size -= offset
+    yield b"".join(pending)
 
 
 def encrypt_chunks(

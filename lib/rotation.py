@@ -11,11 +11,10 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.core.files.storage import Storage, default_storage
-from django.db import models, transaction
-from django.db.models import Case, Value, When
+from django.db import connection, models, transaction
 
 from lib import crypto
-from lib.fields import EncryptedTextField, Sealed, object_id
+from lib.fields import EncryptedTextField, object_id
 
 
 @dataclass
@@ -40,10 +39,17 @@ def encrypted_fields() -> Iterator[tuple[type[models.Model], list[EncryptedTextF
 def rotate_model(
     model: type[models.Model], fields: list[EncryptedTextField], batch: int = 1000
 ) -> RotationReport:
-    """Keyset-paginated: one UPDATE per field and batch, never a per-row save."""
+    """Keyset-paginated; one `executemany` UPDATE per batch, never a per-row save."""
     report = RotationReport()
     primary = crypto.keyring().primary
     names = [f.attname for f in fields]
+    quote = connection.ops.quote_name
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 - names from the model
+        quote(model._meta.db_table),
+        ", ".join(f"{quote(f.column)} = %s" for f in fields),
+        quote(model._meta.pk.column),  # type: ignore[union-attr]
+    )
+    pk_field = model._meta.pk
     last_pk = None
     while True:
         rows = model._default_manager.order_by("pk")
@@ -53,29 +59,24 @@ def rotate_model(
         if not page:
             return report
         last_pk = page[-1][0]
-        updates: dict[str, dict[object, str]] = {name: {} for name in names}
+        params = []
         for pk, *values in page:
+            new_values = []
+            changed = False
             for field, value in zip(fields, values, strict=True):
-                if value is None:
-                    continue
-                if crypto.text_key_version(value) == primary:
+                if value is not None and crypto.text_key_version(value) != primary:
+                    value = crypto.rewrap_text(value, object_id(model(pk=pk), field))
+                    changed = True
+                    report.rewrapped += 1
+                elif value is not None:
                     report.current += 1
-                    continue
-                probe = model(pk=pk)
-                new = crypto.rewrap_text(value, object_id(probe, field))
-                updates[field.attname][pk] = new
-                report.rewrapped += 1
-        with transaction.atomic():
-            for field in fields:
-                new_values = updates[field.attname]
-                if new_values:
-                    whens = [
-                        When(pk=pk, then=Value(Sealed(v), output_field=field))
-                        for pk, v in new_values.items()
-                    ]
-                    model._default_manager.filter(pk__in=list(new_values)).update(
-                        **{field.attname: Case(*whens, output_field=field)}
-                    )
+                new_values.append(value)
+            if changed:
+                pk_db = pk_field.get_db_prep_value(pk, connection)  # type: ignore[union-attr]
+                params.append([*new_values, pk_db])
+        if params:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(sql, params)
 
 
 def rotate_storage(storage: Storage | None = None) -> RotationReport:
@@ -86,6 +87,7 @@ def rotate_storage(storage: Storage | None = None) -> RotationReport:
             report.rewrapped += 1
         else:
             report.current += 1
+    storage.sync()  # type: ignore[attr-defined]
     return report
 
 
