@@ -94,15 +94,35 @@ class AuditEvent(models.Model):
 
     @staticmethod
     def compute_hash(values: dict[str, Any]) -> str:
-        """HMAC-SHA256 of the canonical JSON of an entry (CNIL: sign at creation)."""
-        canonical = {}
-        for name in AuditEvent.CANONICAL_FIELDS:
-            value = values[name]
-            if name == "recorded_at":
-                value = value.astimezone(UTC).isoformat(timespec="microseconds")
-            canonical[name] = value
-        payload = json.dumps(
-            canonical, sort_keys=True, separators=(",", ":"), default=str
+        """HMAC-SHA256 of the canonical form of an entry (CNIL: sign at creation)."""
+        return canonical_hash(
+            tuple(values[name] for name in AuditEvent.CANONICAL_FIELDS)
         )
-        key = settings.AUDIT_CHAIN_KEY.encode()
-        return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+# Canonical form: a JSON array of the CANONICAL_FIELDS values in that order,
+# times in UTC with microseconds. One encoder, built once (hot path).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, default=str)
+_RECORDED_AT = AuditEvent.CANONICAL_FIELDS.index("recorded_at")
+
+
+def canonical_hash(row: tuple[Any, ...]) -> str:
+    values = list(row)
+    when = values[_RECORDED_AT]
+    if when.tzinfo is not UTC:
+        when = when.astimezone(UTC)
+    values[_RECORDED_AT] = when.isoformat(timespec="microseconds")
+    mac = _keyed_sha256().copy()
+    mac.update(_ENCODER.encode(values).encode())
+    return mac.hexdigest()
+
+
+def _keyed_sha256() -> hmac.HMAC:
+    """The HMAC state after the key, computed once per key (copied per entry)."""
+    key = settings.AUDIT_CHAIN_KEY
+    if _KEYED[0] != key:
+        _KEYED[:] = [key, hmac.new(key.encode(), digestmod=hashlib.sha256)]
+    return _KEYED[1]  # type: ignore[return-value]
+
+
+_KEYED: list[Any] = [None, None]

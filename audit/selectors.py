@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from audit.models import AuditEvent
+from django.db import connection, transaction
+
+from audit.models import AuditEvent, canonical_hash
 from audit.services import GENESIS
 
 
@@ -25,30 +28,41 @@ def audit_chain_verify(*, chunk_size: int = 5000) -> Iterator[ChainProblem | int
     Edited entries fail their HMAC; deleted ones leave a gap in `seq`; inserted
     or reordered ones break the link to the previous hash.
     """
-    fields = ["id", *AuditEvent.CANONICAL_FIELDS, "hash"]
+    fields = ["id", "hash", *AuditEvent.CANONICAL_FIELDS]
+    seq_at = 2 + AuditEvent.CANONICAL_FIELDS.index("seq")
+    prev_at = 2 + AuditEvent.CANONICAL_FIELDS.index("prev_hash")
     expected_seq = 1
     prev_hash = GENESIS
-    rows = (
-        AuditEvent.objects.order_by("seq")
-        .values(*fields)
-        .iterator(chunk_size=chunk_size)
-    )
-    for row in rows:
-        if row["seq"] != expected_seq:
+    for row in _rows(fields, chunk_size):
+        event_id, stored_hash, seq = row[0], row[1], row[seq_at]
+        if seq != expected_seq:
             yield ChainProblem(
-                expected_seq, None, f"entrée manquante (trouvé seq={row['seq']})"
+                expected_seq, None, f"entrée manquante (trouvé seq={seq})"
             )
             return
-        if row["prev_hash"] != prev_hash:
-            yield ChainProblem(
-                row["seq"], row["id"], "lien vers l'entrée précédente rompu"
-            )
+        if row[prev_at] != prev_hash:
+            yield ChainProblem(seq, event_id, "lien vers l'entrée précédente rompu")
             return
-        if AuditEvent.compute_hash(row) != row["hash"]:
-            yield ChainProblem(
-                row["seq"], row["id"], "contenu modifié (empreinte invalide)"
-            )
+        if canonical_hash(row[2:]) != stored_hash:
+            yield ChainProblem(seq, event_id, "contenu modifié (empreinte invalide)")
             return
-        prev_hash = row["hash"]
+        prev_hash = stored_hash
         expected_seq += 1
     yield expected_seq - 1
+
+
+def _rows(fields: list[str], chunk_size: int) -> Iterator[tuple[Any, ...]]:
+    """The entries in chain order, as tuples of `fields`.
+
+    PostgreSQL: a server-side cursor read without the ORM (the read dominates
+    verification: about twice as fast). Elsewhere: the ORM iterator.
+    """
+    if connection.vendor != "postgresql":
+        queryset = AuditEvent.objects.order_by("seq").values_list(*fields)
+        yield from queryset.iterator(chunk_size=chunk_size)
+        return
+    columns = ", ".join(AuditEvent._meta.get_field(name).column for name in fields)
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM audit_auditevent ORDER BY seq")  # noqa: S608 - model columns
+        while batch := cursor.fetchmany(chunk_size):
+            yield from batch

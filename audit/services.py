@@ -57,8 +57,18 @@ def _lock_chain() -> tuple[int, str]:
     SQLite: transactions are IMMEDIATE (settings), so the write lock is held.
     """
     if connection.vendor == "postgresql":
+        # Lock and read in one round trip: two statements of one simple query,
+        # each with its own snapshot, so the read sees the head as of *after*
+        # the lock was granted (READ COMMITTED).
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+            raw = cursor.cursor
+            raw.execute(
+                f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK}); "  # noqa: S608 - a constant
+                "SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1"
+            )
+            raw.nextset()
+            row = raw.fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS)
     last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
     return last if last else (0, GENESIS)
 
