@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export DJANGO_SETTINGS_MODULE ?= config.settings
 
 .PHONY: install system-deps run web worker beat migrate seed test test-fast lint fmt check bench clean
 
@@ -40,10 +39,10 @@ beat: install
 	DEV_SECRETS=True $(VENV)/bin/celery -A config beat -l info
 
 test: install system-deps
-	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest --ds=config.settings_test -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: install
-	$(PY) -m pytest -n 2 -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest --ds=config.settings_test -n 2 -m "not browser" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

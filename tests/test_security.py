@@ -24,6 +24,8 @@ PRODUCTION_ENV = {
     "ENCRYPTION_KEYS": "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
     "AUDIT_CHAIN_KEY": secrets.token_urlsafe(32),
     "CODE_HASH_KEY": secrets.token_urlsafe(32),
+    # The suite does not run collectstatic: serve static files from the apps.
+    "STATIC_COLLECTED": "False",
 }
 _SECRETS = ("SECRET_KEY", "ENCRYPTION_KEYS", "AUDIT_CHAIN_KEY", "CODE_HASH_KEY")
 
