@@ -66,18 +66,44 @@ class PatientLoginTestCase:
         client.post(CODE, {"code": _mailed_code()})
         assert client.session.session_key != after_password
 
-    def test_a_code_serves_only_once(self, client: Client, alice: User) -> None:
-        _password_step(client, "alice")
+    def test_a_code_serves_only_once(self, alice: User) -> None:
+        first, second = Client(), Client()
+        _password_step(first, "alice")
         code = _mailed_code()
-        client.post(CODE, {"code": code})
-        client.post(reverse("espace:logout"))
-        other = Client()
-        _password_step(other, "alice")
-        mail.outbox[-1].body = mail.outbox[-1].body  # a new code was sent
-        response = other.post(CODE, {"code": code}) if code != _mailed_code() else None
-        if response is not None:
-            assert response.status_code == 200
-            assert "Code incorrect" in response.content.decode()
+        # A second browser at the code step, before the first one uses the code.
+        _password_step(second, "alice", REMOTE_ADDR="198.51.100.8")
+        assert len(mail.outbox) == 1  # cooldown: no second code was sent
+        assert first.post(CODE, {"code": code})["Location"] == reverse(
+            "espace:patient-home"
+        )
+        replay = second.post(CODE, {"code": code})
+        assert replay.status_code == 200
+        assert "Code incorrect ou expiré" in replay.content.decode()
+
+    def test_hashing_runs_once_per_attempt_and_never_when_locked(
+        self, alice: User
+    ) -> None:
+        """G-P5: one hash per password attempt, known or unknown identifier;
+        a locked pair costs no hash at all (throttling before the hash)."""
+        from unittest import mock
+
+        from django.contrib.auth.hashers import MD5PasswordHasher
+
+        client = Client(REMOTE_ADDR="203.0.113.20")
+        with mock.patch.object(
+            MD5PasswordHasher,
+            "encode",
+            autospec=True,
+            side_effect=MD5PasswordHasher.encode,
+        ) as encode:
+            _password_step(client, "nobody", "wrong-password-123")
+            _password_step(client, "alice", "wrong-password-123")
+            assert encode.call_count == 2
+            for _ in range(4):  # five failures for alice from this address
+                _password_step(client, "alice", "wrong-password-123")
+            encode.reset_mock()
+            assert _password_step(client, "alice").status_code == 429
+            assert encode.call_count == 0
 
     def test_an_emailed_code_expires_after_ten_minutes(
         self, client: Client, alice: User
