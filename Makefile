@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps run web worker beat migrate seed test test-fast lint fmt check bench clean
+.PHONY: install system-deps run web worker beat migrate seed test test-fast lint fmt typecheck check bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,7 +52,10 @@ fmt: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-check: lint test
+typecheck: install
+	$(VENV)/bin/mypy .
+
+check: lint typecheck test
 
 bench: install
 	$(PY) bench/run.py

@@ -119,10 +119,12 @@ def canonical_hash(row: tuple[Any, ...]) -> str:
 
 def _keyed_sha256() -> hmac.HMAC:
     """The HMAC state after the key, computed once per key (copied per entry)."""
-    key = settings.AUDIT_CHAIN_KEY
-    if _KEYED[0] != key:
-        _KEYED[:] = [key, hmac.new(key.encode(), digestmod=hashlib.sha256)]
-    return _KEYED[1]  # type: ignore[return-value]
+    key: str = settings.AUDIT_CHAIN_KEY
+    cached = _KEYED.get(key)
+    if cached is None:
+        _KEYED.clear()
+        cached = _KEYED[key] = hmac.new(key.encode(), digestmod=hashlib.sha256)
+    return cached
 
 
-_KEYED: list[Any] = [None, None]
+_KEYED: dict[str, hmac.HMAC] = {}

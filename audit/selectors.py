@@ -61,7 +61,10 @@ def _rows(fields: list[str], chunk_size: int) -> Iterator[tuple[Any, ...]]:
         queryset = AuditEvent.objects.order_by("seq").values_list(*fields)
         yield from queryset.iterator(chunk_size=chunk_size)
         return
-    columns = ", ".join(AuditEvent._meta.get_field(name).column for name in fields)
+    columns = ", ".join(
+        AuditEvent._meta.get_field(name).column or name  # type: ignore[union-attr]
+        for name in fields
+    )
     with transaction.atomic(), connection.chunked_cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM audit_auditevent ORDER BY seq")  # noqa: S608 - model columns
         while batch := cursor.fetchmany(chunk_size):

@@ -23,6 +23,7 @@ def _filesystem_broker_folders(sender: Celery, **kwargs: object) -> None:
             if options.get(key):
                 os.makedirs(options[key], exist_ok=True)
 
+
 app.conf.beat_schedule = {
     # every minute: the worker proves beat and broker are alive (see /healthz)
     "heartbeat": {"task": "espace.tasks.heartbeat", "schedule": crontab(minute="*")},

@@ -8,13 +8,18 @@ on disk, and an outbox folder for e-mails, SMS and letters (`var/`).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from lib.env import envbool, envint, envlist, envsecret, envstr
+
+# Generic Django classes (ModelAdmin[Model], …) are subscriptable at run time.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
@@ -24,7 +29,7 @@ DEBUG = envbool("DEBUG", False)
 DEV_SECRETS = envbool("DEV_SECRETS", False)
 
 
-def _secret(name: str, make: callable) -> str:  # type: ignore[valid-type]
+def _secret(name: str, make: Callable[[], str]) -> str:
     value = envsecret(name)
     if value:
         return value
@@ -160,7 +165,7 @@ else:
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 if not REDIS_URL:
     _broker_dir = VAR_DIR / "celery" / "broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "control_folder": str(VAR_DIR / "celery" / "control"),

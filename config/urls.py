@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from espace.admin import AgentAdminSite
@@ -10,7 +10,7 @@ from lib.health import healthz
 # Agents only, behind the second factor (SEC-2).
 admin.site.__class__ = AgentAdminSite
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("espace.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -33,7 +33,7 @@ class AgentAdminSite(admin.AdminSite):
             user.is_active
             and user.is_staff
             and getattr(user, "role", "") == User.Role.AGENT
-            and user.is_verified()  # type: ignore[union-attr]
+            and user.is_verified()
         )
 
     def login(self, request: HttpRequest, extra_context: object = None) -> HttpResponse:
@@ -49,7 +49,7 @@ for _device in (TOTPDevice, EmailDevice):
 
 
 @admin.register(User)
-class AgentUserAdmin(UserAdmin):
+class AgentUserAdmin(UserAdmin[User]):
     list_display = ("username", "role", "is_active", "is_staff", "last_login")
     list_filter = ("role", "is_active", "is_staff")
     fieldsets = (
@@ -68,14 +68,14 @@ class AgentUserAdmin(UserAdmin):
 
 
 @admin.register(Establishment)
-class EstablishmentAdmin(admin.ModelAdmin):
+class EstablishmentAdmin(admin.ModelAdmin[Establishment]):
     list_display = ("name", "finess", "kind", "city")
     search_fields = ("finess", "name")
     list_filter = ("kind",)
 
 
 @admin.register(Professional)
-class ProfessionalAdmin(admin.ModelAdmin):
+class ProfessionalAdmin(admin.ModelAdmin[Professional]):
     list_display = ("rpps", "user", "profession", "establishment", "is_samu_regulator")
     list_select_related = ("user", "establishment")
     raw_id_fields = ("user", "establishment")
@@ -84,7 +84,7 @@ class ProfessionalAdmin(admin.ModelAdmin):
 
 
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(admin.ModelAdmin):
+class BeneficiaryAdmin(admin.ModelAdmin[Beneficiary]):
     """Identity and contact data only (what the 3422 line needs)."""
 
     list_display = ("nir", "birth_name", "first_names", "birth_date", "identity_status")
@@ -94,7 +94,7 @@ class BeneficiaryAdmin(admin.ModelAdmin):
 
 
 @admin.register(LegalRepresentation)
-class LegalRepresentationAdmin(admin.ModelAdmin):
+class LegalRepresentationAdmin(admin.ModelAdmin[LegalRepresentation]):
     list_display = ("representative", "minor", "status", "created_at")
     raw_id_fields = ("representative", "minor")
     list_select_related = ("representative", "minor")

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 class MeApi(APIView):
     """Who am I: the logged-in user's identifier and role."""
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[object]):
         username = serializers.CharField()
         role = serializers.CharField()
 

@@ -21,9 +21,9 @@ def role_required(*roles: str) -> Callable[[View], View]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
-            if not user.is_authenticated or not user.is_verified():  # type: ignore[union-attr]
+            if not user.is_authenticated or not user.is_verified():
                 return redirect_to_login(request.get_full_path())
-            if user.role not in roles:  # type: ignore[union-attr]
+            if user.role not in roles:
                 raise Http404
             return view(request, *args, **kwargs)
 

@@ -22,7 +22,7 @@ class SessionTimeoutMiddleware:
             now = time.time()
             last_seen = request.session.get("last_seen", now)
             auth_at = request.session.setdefault("auth_at", now)
-            idle = user.idle_timeout  # type: ignore[union-attr]
+            idle = user.idle_timeout
             if (
                 now - last_seen > idle
                 or now - auth_at > settings.SESSION_ABSOLUTE_SECONDS

@@ -116,9 +116,9 @@ def logout_user(*, request: HttpRequest, code: str = "logout") -> None:
     user = request.user
     if user.is_authenticated:
         audit_record(
-            actor=user,  # type: ignore[arg-type]
+            actor=user,
             action=AuditEvent.Action.LOGOUT,
-            target=user,  # type: ignore[arg-type]
+            target=user,
             code=code,
             request=request,
         )

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from espace import services
 from espace.decorators import patient_required, professional_required
 from espace.forms import CodeForm, LoginForm
+from espace.models import User
 from lib.http import AuthenticatedHttpRequest
 
 NEXT = "login_next"
@@ -41,7 +42,7 @@ def _after_login(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def landing(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr]
+    if request.user.is_authenticated and request.user.is_verified():
         return redirect(_home_for(request.user))
     return render(request, "espace/landing.html")
 
@@ -63,13 +64,13 @@ def login(request: HttpRequest) -> HttpResponse:
             form.add_error(None, "Identifiant ou mot de passe incorrect.")
         else:
             next_url = request.GET.get("next", "")
-            services.login_pending_start(request=request, user=user)  # type: ignore[arg-type]
+            services.login_pending_start(request=request, user=user)
             request.session[NEXT] = next_url
-            return _second_factor(request, user)  # type: ignore[arg-type]
+            return _second_factor(request, user)
     return render(request, "espace/login.html", {"form": form})
 
 
-def _second_factor(request: HttpRequest, user: services.User) -> HttpResponse:
+def _second_factor(request: HttpRequest, user: User) -> HttpResponse:
     device = services.login_device_for(user=user)
     if device is None:
         return redirect("espace:totp-enrol")
@@ -172,17 +173,17 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
         request.user
         if request.user.is_authenticated and request.user.is_verified()
         else None
-    )  # type: ignore[union-attr]
+    )
     if user is None:
         return redirect("espace:login")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None or request.method == "GET":
-        device = services.totp_device_start(user=user)  # type: ignore[arg-type]
+        device = services.totp_device_start(user=user)
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if services.totp_device_confirm(
             actor=user, device=device, token=form.cleaned_data["code"], request=request
-        ):  # type: ignore[arg-type]
+        ):
             if pending is not None:
                 services.login_complete(request=request, user=pending, device=device)
                 return _after_login(request)
@@ -197,7 +198,7 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
         "form": form,
         "qr": services.totp_qr_svg(device),
         "secret": services.totp_secret_text(device),
-        "mandatory": user.needs_totp,  # type: ignore[union-attr]
+        "mandatory": user.needs_totp,
     }
     return render(request, "espace/totp_enrol.html", context)
 

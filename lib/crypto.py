@@ -22,7 +22,7 @@ import base64
 import binascii
 import os
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -260,7 +260,7 @@ def encrypt_chunks(
     yield aead.encrypt(_chunk_nonce(index, True), current, aad)
 
 
-def decrypt_chunks(read: callable, object_id: str) -> Iterator[bytes]:  # type: ignore[valid-type]
+def decrypt_chunks(read: Callable[[int], bytes], object_id: str) -> Iterator[bytes]:
     """Decrypt a stream given its `read(n)` function; raises DecryptionError."""
     version, wrapped, chunk_size = parse_header(read(HEADER_BYTES))
     aead = AESGCM(keyring().unwrap(version, wrapped, object_id))

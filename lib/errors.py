@@ -8,7 +8,7 @@ from django.template import loader
 
 def _render(request: HttpRequest, template: str, status: int) -> HttpResponse:
     try:
-        body = loader.render_to_string(template, request=request)
+        body: str = loader.render_to_string(template, request=request)
     except Exception:
         body = "<h1>Erreur</h1>"
     return HttpResponse(body, status=status)

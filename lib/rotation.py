@@ -47,7 +47,7 @@ def rotate_model(
     sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 - names from the model
         quote(model._meta.db_table),
         ", ".join(f"{quote(f.column)} = %s" for f in fields),
-        quote(model._meta.pk.column),  # type: ignore[union-attr]
+        quote(model._meta.pk.column),
     )
     pk_field = model._meta.pk
     last_pk = None
@@ -72,7 +72,7 @@ def rotate_model(
                     report.current += 1
                 new_values.append(value)
             if changed:
-                pk_db = pk_field.get_db_prep_value(pk, connection)  # type: ignore[union-attr]
+                pk_db = pk_field.get_db_prep_value(pk, connection)
                 params.append([*new_values, pk_db])
         if params:
             with transaction.atomic(), connection.cursor() as cursor:

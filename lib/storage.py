@@ -43,7 +43,7 @@ class _IteratorReader(io.RawIOBase):
         return size
 
 
-class _StreamFile(File):
+class _StreamFile(File):  # type: ignore[type-arg]
     """A file over a stream of byte strings: `chunks()` hands the stream's own
     pieces out (no re-buffering), `read()` works for code that wants it."""
 
@@ -60,7 +60,7 @@ class _StreamFile(File):
         return True
 
 
-def _plain_pieces(content: File) -> Iterator[bytes]:
+def _plain_pieces(content: File[bytes]) -> Iterator[bytes]:
     if hasattr(content, "chunks"):
         yield from content.chunks(crypto.CHUNK_SIZE)
     else:  # a bare file object
@@ -75,13 +75,13 @@ class EncryptedStorageMixin(Storage):
     def url(self, name: str | None) -> str:
         raise NotImplementedError("encrypted files are served by views, never by URL")
 
-    def _encrypted(self, name: str, content: File) -> File:
+    def _encrypted(self, name: str, content: File[bytes]) -> File[bytes]:
         return _StreamFile(crypto.encrypt_chunks(_plain_pieces(content), name))
 
-    def _save(self, name: str, content: File) -> str:
-        return super()._save(name, self._encrypted(name, content))  # type: ignore[misc]
+    def _save(self, name: str, content: File[bytes]) -> str:
+        return str(super()._save(name, self._encrypted(name, content)))  # type: ignore[misc]
 
-    def _open(self, name: str, mode: str = "rb") -> File:
+    def _open(self, name: str, mode: str = "rb") -> File[bytes]:
         if "w" in mode or "a" in mode or "+" in mode:
             raise ValueError("encrypted files are opened read-only")
         raw = super()._open(name, "rb")  # type: ignore[misc]
@@ -169,8 +169,8 @@ except ImportError:  # pragma: no cover - boto3 is a pinned dependency
 
 if S3Storage is not None:
 
-    class EncryptedS3Storage(EncryptedStorageMixin, S3Storage):
-        def _encrypted(self, name: str, content: File) -> File:
+    class EncryptedS3Storage(EncryptedStorageMixin, S3Storage):  # type: ignore[misc]
+        def _encrypted(self, name: str, content: File[bytes]) -> File[bytes]:
             # boto3 wants a seekable body: spool the ciphertext (memory up to
             # 8 MiB, then a temporary file) rather than holding it all in RAM.
             spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - closed by the storage
