@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 code_validator = RegexValidator(r"^[a-z0-9_.:-]*$", "Codes only: no free text.")
 
@@ -22,20 +23,20 @@ class AuditEvent(models.Model):
     """
 
     class Action(models.TextChoices):
-        CREATE = "C", "Création"
-        READ = "R", "Lecture"
-        UPDATE = "U", "Modification"
-        DELETE = "D", "Suppression"
-        EXECUTE = "E", "Exécution"
-        LOGIN = "login", "Connexion"
-        LOGOUT = "logout", "Déconnexion"
+        CREATE = "C", _("Création")
+        READ = "R", _("Lecture")
+        UPDATE = "U", _("Modification")
+        DELETE = "D", _("Suppression")
+        EXECUTE = "E", _("Exécution")
+        LOGIN = "login", _("Connexion")
+        LOGOUT = "logout", _("Déconnexion")
 
     class Outcome(models.TextChoices):
         # FHIR AuditEvent.outcome codes
-        SUCCESS = "0", "Succès"
-        MINOR_FAILURE = "4", "Échec (refus)"
-        SERIOUS_FAILURE = "8", "Échec grave"
-        MAJOR_FAILURE = "12", "Échec majeur"
+        SUCCESS = "0", _("Succès")
+        MINOR_FAILURE = "4", _("Échec (refus)")
+        SERIOUS_FAILURE = "8", _("Échec grave")
+        MAJOR_FAILURE = "12", _("Échec majeur")
 
     seq = models.BigIntegerField(unique=True, editable=False)
     recorded_at = models.DateTimeField(editable=False)

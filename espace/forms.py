@@ -2,16 +2,17 @@ from __future__ import annotations
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
 
 
 class LoginForm(forms.Form):
     identifier = forms.CharField(
-        label="Identifiant",
+        label=_("Identifiant"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
     password = forms.CharField(
-        label="Mot de passe",
+        label=_("Mot de passe"),
         max_length=128,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -20,11 +21,11 @@ class LoginForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code à usage unique",
-        help_text="6 chiffres",
+        label=_("Code à usage unique"),
+        help_text=_("6 chiffres"),
         max_length=6,
         min_length=6,
-        validators=[RegexValidator(r"^\d{6}$", "Le code comporte 6 chiffres.")],
+        validators=[RegexValidator(r"^\d{6}$", _("Le code comporte 6 chiffres."))],
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",
@@ -33,8 +34,8 @@ class CodeForm(forms.Form):
             }
         ),
         error_messages={
-            "min_length": "Le code comporte 6 chiffres.",
-            "max_length": "Le code comporte 6 chiffres.",
-            "required": "Saisissez le code reçu.",
+            "min_length": _("Le code comporte 6 chiffres."),
+            "max_length": _("Le code comporte 6 chiffres."),
+            "required": _("Saisissez le code reçu."),
         },
     )

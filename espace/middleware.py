@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 
 class SessionTimeoutMiddleware:
@@ -30,7 +31,7 @@ class SessionTimeoutMiddleware:
                 from espace.services import logout_user
 
                 logout_user(request=request, code="logout.timeout")
-                messages.info(request, "Votre session a expiré. Reconnectez-vous.")
+                messages.info(request, _("Votre session a expiré. Reconnectez-vous."))
                 return redirect("espace:login")
             request.session["last_seen"] = now
             # The stored session outlives the idle limit a little, so that the

@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from lib.identifiers import (
     nir_identity_problems,
@@ -32,16 +33,16 @@ class User(AbstractUser):
     """Anyone who logs in: a patient, a professional or an agent (SPEC §1)."""
 
     class Role(models.TextChoices):
-        PATIENT = "patient", "Titulaire"
-        PROFESSIONAL = "professional", "Professionnel de santé"
-        AGENT = "agent", "Agent Assurance maladie"
+        PATIENT = "patient", _("Titulaire")
+        PROFESSIONAL = "professional", _("Professionnel de santé")
+        AGENT = "agent", _("Agent Assurance maladie")
 
-    role = models.CharField("rôle", max_length=16, choices=Role.choices)
+    role = models.CharField(_("rôle"), max_length=16, choices=Role.choices)
 
     objects: ClassVar[AccountManager] = AccountManager()
 
     class Meta:
-        verbose_name = "utilisateur"
+        verbose_name = _("utilisateur")
         constraints = [
             # Only agents reach the admin (and never a patient or professional).
             models.CheckConstraint(
@@ -71,20 +72,20 @@ class Establishment(models.Model):
     """A health establishment or pharmacy (FINESS)."""
 
     class Kind(models.TextChoices):
-        HOSPITAL = "hospital", "Établissement de santé"
-        PHARMACY = "pharmacy", "Pharmacie"
-        MEDICO_SOCIAL = "medico_social", "Structure médico-sociale"
-        PRACTICE = "practice", "Cabinet, centre de santé"
+        HOSPITAL = "hospital", _("Établissement de santé")
+        PHARMACY = "pharmacy", _("Pharmacie")
+        MEDICO_SOCIAL = "medico_social", _("Structure médico-sociale")
+        PRACTICE = "practice", _("Cabinet, centre de santé")
 
     finess = models.CharField(
-        "FINESS", max_length=9, unique=True, validators=[validate_finess]
+        _("FINESS"), max_length=9, unique=True, validators=[validate_finess]
     )
-    name = models.CharField("raison sociale", max_length=200)
-    kind = models.CharField("type", max_length=16, choices=Kind.choices)
-    city = models.CharField("commune", max_length=100, blank=True)
+    name = models.CharField(_("raison sociale"), max_length=200)
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices)
+    city = models.CharField(_("commune"), max_length=100, blank=True)
 
     class Meta:
-        verbose_name = "établissement"
+        verbose_name = _("établissement")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.finess})"
@@ -95,38 +96,38 @@ class Professional(models.Model):
 
     class Profession(models.TextChoices):
         # TRE_G15 "Profession de santé" codes (ANS nomenclature)
-        MEDECIN = "10", "Médecin"
-        PHARMACIEN = "21", "Pharmacien"
-        AUDIOPROTHESISTE = "26", "Audioprothésiste"
-        OPTICIEN = "28", "Opticien-lunetier"
-        CHIRURGIEN_DENTISTE = "40", "Chirurgien-dentiste"
-        SAGE_FEMME = "50", "Sage-femme"
-        INFIRMIER = "60", "Infirmier"
-        MASSEUR_KINE = "70", "Masseur-kinésithérapeute"
-        PEDICURE_PODOLOGUE = "80", "Pédicure-podologue"
-        ORTHOPROTHESISTE = "81", "Orthoprothésiste"
-        PODO_ORTHESISTE = "82", "Podo-orthésiste"
-        ORTHOPEDISTE_ORTHESISTE = "83", "Orthopédiste-orthésiste"
-        OCULARISTE = "84", "Oculariste"
-        EPITHESISTE = "85", "Épithésiste"
-        TECHNICIEN_LABO = "86", "Technicien de laboratoire médical"
-        ORTHOPHONISTE = "91", "Orthophoniste"
-        ORTHOPTISTE = "92", "Orthoptiste"
-        ERGOTHERAPEUTE = "94", "Ergothérapeute"
-        DIETETICIEN = "95", "Diététicien"
-        PSYCHOMOTRICIEN = "96", "Psychomotricien"
-        MANIPULATEUR_ERM = "98", "Manipulateur ERM"
+        MEDECIN = "10", _("Médecin")
+        PHARMACIEN = "21", _("Pharmacien")
+        AUDIOPROTHESISTE = "26", _("Audioprothésiste")
+        OPTICIEN = "28", _("Opticien-lunetier")
+        CHIRURGIEN_DENTISTE = "40", _("Chirurgien-dentiste")
+        SAGE_FEMME = "50", _("Sage-femme")
+        INFIRMIER = "60", _("Infirmier")
+        MASSEUR_KINE = "70", _("Masseur-kinésithérapeute")
+        PEDICURE_PODOLOGUE = "80", _("Pédicure-podologue")
+        ORTHOPROTHESISTE = "81", _("Orthoprothésiste")
+        PODO_ORTHESISTE = "82", _("Podo-orthésiste")
+        ORTHOPEDISTE_ORTHESISTE = "83", _("Orthopédiste-orthésiste")
+        OCULARISTE = "84", _("Oculariste")
+        EPITHESISTE = "85", _("Épithésiste")
+        TECHNICIEN_LABO = "86", _("Technicien de laboratoire médical")
+        ORTHOPHONISTE = "91", _("Orthophoniste")
+        ORTHOPTISTE = "92", _("Orthoptiste")
+        ERGOTHERAPEUTE = "94", _("Ergothérapeute")
+        DIETETICIEN = "95", _("Diététicien")
+        PSYCHOMOTRICIEN = "96", _("Psychomotricien")
+        MANIPULATEUR_ERM = "98", _("Manipulateur ERM")
 
     user = models.OneToOneField(
         User, on_delete=models.PROTECT, related_name="professional"
     )
     rpps = models.CharField(
-        "RPPS", max_length=11, unique=True, validators=[validate_rpps]
+        _("RPPS"), max_length=11, unique=True, validators=[validate_rpps]
     )
     profession = models.CharField(
-        "profession", max_length=2, choices=Profession.choices
+        _("profession"), max_length=2, choices=Profession.choices
     )
-    specialty = models.CharField("spécialité", max_length=100, blank=True)
+    specialty = models.CharField(_("spécialité"), max_length=100, blank=True)
     establishment = models.ForeignKey(
         Establishment,
         on_delete=models.PROTECT,
@@ -135,12 +136,12 @@ class Professional(models.Model):
         related_name="staff",
     )
     is_samu_regulator = models.BooleanField(
-        "médecin régulateur SAMU-Centre 15", default=False
+        _("médecin régulateur SAMU-Centre 15"), default=False
     )
 
     class Meta:
-        verbose_name = "professionnel de santé"
-        verbose_name_plural = "professionnels de santé"
+        verbose_name = _("professionnel de santé")
+        verbose_name_plural = _("professionnels de santé")
         constraints = [
             models.CheckConstraint(
                 condition=Q(is_samu_regulator=False) | Q(profession="10"),
@@ -158,15 +159,15 @@ class Beneficiary(models.Model):
     """An Assurance maladie beneficiary and their INS identity traits (DMP-7)."""
 
     class Sex(models.TextChoices):
-        MALE = "M", "Masculin"
-        FEMALE = "F", "Féminin"
+        MALE = "M", _("Masculin")
+        FEMALE = "F", _("Féminin")
 
     class IdentityStatus(models.TextChoices):
         # fr-core-cs-v2-0445 (RNIV)
-        PROV = "PROV", "Identité provisoire"
-        RECUP = "RECUP", "Identité récupérée"
-        VALI = "VALI", "Identité validée"
-        QUAL = "QUAL", "Identité qualifiée"
+        PROV = "PROV", _("Identité provisoire")
+        RECUP = "RECUP", _("Identité récupérée")
+        VALI = "VALI", _("Identité validée")
+        QUAL = "QUAL", _("Identité qualifiée")
 
     user = models.OneToOneField(
         User,
@@ -175,40 +176,42 @@ class Beneficiary(models.Model):
         blank=True,
         related_name="beneficiary",
     )
-    nir = models.CharField("NIR", max_length=15, unique=True, validators=[validate_nir])
-    birth_name = models.CharField("nom de naissance", max_length=100)
-    first_names = models.CharField("prénoms de naissance", max_length=200)
-    sex = models.CharField("sexe", max_length=1, choices=Sex.choices)
+    nir = models.CharField(
+        _("NIR"), max_length=15, unique=True, validators=[validate_nir]
+    )
+    birth_name = models.CharField(_("nom de naissance"), max_length=100)
+    first_names = models.CharField(_("prénoms de naissance"), max_length=200)
+    sex = models.CharField(_("sexe"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField("date de naissance")
     birth_place_code = models.CharField(
-        "lieu de naissance (code INSEE)",
+        _("lieu de naissance (code INSEE)"),
         max_length=5,
         validators=[validate_birth_place],
     )
-    usual_name = models.CharField("nom utilisé", max_length=100, blank=True)
+    usual_name = models.CharField(_("nom utilisé"), max_length=100, blank=True)
     identity_status = models.CharField(
-        "statut de l'identité",
+        _("statut de l'identité"),
         max_length=5,
         choices=IdentityStatus.choices,
         default=IdentityStatus.QUAL,
     )
-    email = models.EmailField("adresse électronique", blank=True)
-    phone = models.CharField("téléphone", max_length=20, blank=True)
-    address = models.CharField("adresse", max_length=200, blank=True)
-    postal_code = models.CharField("code postal", max_length=5, blank=True)
-    city = models.CharField("commune", max_length=100, blank=True)
+    email = models.EmailField(_("adresse électronique"), blank=True)
+    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    address = models.CharField(_("adresse"), max_length=200, blank=True)
+    postal_code = models.CharField(_("code postal"), max_length=5, blank=True)
+    city = models.CharField(_("commune"), max_length=100, blank=True)
     medecin_traitant = models.ForeignKey(
         Professional,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="patients_traitants",
-        verbose_name="médecin traitant",
+        verbose_name=_("médecin traitant"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "bénéficiaire"
+        verbose_name = _("bénéficiaire")
 
     def __str__(self) -> str:
         return f"Bénéficiaire #{self.pk}"
@@ -242,9 +245,9 @@ class LegalRepresentation(models.Model):
     """A legal representative managing a minor's space (LC-10, CONS-7)."""
 
     class Status(models.TextChoices):
-        INVITED = "invited", "Invitation envoyée"
-        ACTIVE = "active", "Active"
-        ENDED = "ended", "Terminée"
+        INVITED = "invited", _("Invitation envoyée")
+        ACTIVE = "active", _("Active")
+        ENDED = "ended", _("Terminée")
 
     representative = models.ForeignKey(
         Beneficiary, on_delete=models.CASCADE, related_name="represented"
@@ -258,7 +261,7 @@ class LegalRepresentation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "représentation légale"
+        verbose_name = _("représentation légale")
         constraints = [
             models.UniqueConstraint(
                 fields=["representative", "minor"], name="one_representation"

@@ -66,7 +66,7 @@ def login_email_device(*, user: User) -> EmailDevice:
 def login_code_send(*, user: User) -> bool:
     """Send a one-time code by e-mail (LC-7). False while the cooldown runs."""
     device = login_email_device(user=user)
-    allowed, _ = device.generate_is_allowed()
+    allowed, _info = device.generate_is_allowed()
     if not allowed:
         return False
     device.generate_challenge({"user": user})

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -61,7 +62,7 @@ def login(request: HttpRequest) -> HttpResponse:
             return render(request, "espace/lockout.html", status=429)
         if user is None:
             # Same words and one hash for unknown and known identifiers.
-            form.add_error(None, "Identifiant ou mot de passe incorrect.")
+            form.add_error(None, _("Identifiant ou mot de passe incorrect."))
         else:
             next_url = request.GET.get("next", "")
             services.login_pending_start(request=request, user=user)
@@ -86,7 +87,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     if user is None:
         messages.info(
             request,
-            "Identifiez-vous d'abord avec votre identifiant et votre mot de passe.",
+            _("Identifiez-vous d'abord avec votre identifiant et votre mot de passe."),
         )
         return redirect("espace:login")
     device = services.login_device_for(user=user)
@@ -94,20 +95,21 @@ def login_code(request: HttpRequest) -> HttpResponse:
         return redirect("espace:totp-enrol")
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        allowed, _ = device.verify_is_allowed()
+        allowed, _info = device.verify_is_allowed()
         if allowed and device.verify_token(form.cleaned_data["code"]):
             services.login_complete(request=request, user=user, device=device)
             return _after_login(request)
         if services.login_code_failed(request=request, user=user):
             messages.error(
-                request, "Trop de codes incorrects. Reconnectez-vous depuis le début."
+                request,
+                _("Trop de codes incorrects. Reconnectez-vous depuis le début."),
             )
             return redirect("espace:login")
         form.add_error(
             "code",
-            "Code incorrect ou expiré."
+            _("Code incorrect ou expiré.")
             if allowed
-            else "Trop d'essais : patientez quelques secondes.",
+            else _("Trop d'essais : patientez quelques secondes."),
         )
     is_totp = isinstance(device, TOTPDevice)
     return render(
@@ -129,12 +131,16 @@ def login_code_email(request: HttpRequest) -> HttpResponse:
         return redirect("espace:login")
     if services.login_code_send(user=user):
         messages.success(
-            request, "Un nouveau code vient de vous être envoyé par e-mail."
+            request, _("Un nouveau code vient de vous être envoyé par e-mail.")
         )
     else:
         messages.info(
             request,
-            "Un code vient déjà d'être envoyé : patientez avant d'en demander un autre.",
+            _(
+                _(
+                    "Un code vient déjà d'être envoyé : patientez avant d'en demander un autre."
+                )
+            ),
         )
     # The e-mail device is used from now on for this login.
     request.session["login_by_email"] = True
@@ -150,17 +156,18 @@ def login_code_email_entry(request: HttpRequest) -> HttpResponse:
     device = services.login_email_device(user=user)
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        allowed, _ = device.verify_is_allowed()
+        allowed, _info = device.verify_is_allowed()
         if allowed and device.verify_token(form.cleaned_data["code"]):
             request.session.pop("login_by_email", None)
             services.login_complete(request=request, user=user, device=device)
             return _after_login(request)
         if services.login_code_failed(request=request, user=user):
             messages.error(
-                request, "Trop de codes incorrects. Reconnectez-vous depuis le début."
+                request,
+                _("Trop de codes incorrects. Reconnectez-vous depuis le début."),
             )
             return redirect("espace:login")
-        form.add_error("code", "Code incorrect ou expiré.")
+        form.add_error("code", _("Code incorrect ou expiré."))
     return render(request, "espace/login_code.html", {"form": form, "is_totp": False})
 
 
@@ -188,11 +195,12 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
                 services.login_complete(request=request, user=pending, device=device)
                 return _after_login(request)
             messages.success(
-                request, "Votre application d'authentification est enregistrée."
+                request, _("Votre application d'authentification est enregistrée.")
             )
             return redirect(_home_for(user))
         form.add_error(
-            "code", "Code incorrect : vérifiez l'heure de votre téléphone et réessayez."
+            "code",
+            _("Code incorrect : vérifiez l'heure de votre téléphone et réessayez."),
         )
     context = {
         "form": form,
@@ -206,7 +214,7 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
     services.logout_user(request=request)
-    messages.success(request, "Vous êtes déconnecté.")
+    messages.success(request, _("Vous êtes déconnecté."))
     return redirect("espace:login")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -22,9 +23,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail: Any = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, Http404):
-        exc = exceptions.NotFound("Ressource introuvable.")
+        exc = exceptions.NotFound(_("Ressource introuvable."))
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied("Accès refusé.")
+        exc = exceptions.PermissionDenied(_("Accès refusé."))
     elif isinstance(exc, exceptions.NotAuthenticated):
-        exc = exceptions.NotAuthenticated("Authentification requise.")
+        exc = exceptions.NotAuthenticated(_("Authentification requise."))
     return drf_exception_handler(exc, context)

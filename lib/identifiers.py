@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from stdnum import luhn
 from stdnum.exceptions import (
     InvalidChecksum,
@@ -29,10 +30,14 @@ def validate_nir(value: str) -> None:
     try:
         stdnum_nir.validate(value)
     except InvalidChecksum as exc:
-        raise ValidationError("La clé du NIR est incorrecte.", code="nir_key") from exc
+        raise ValidationError(
+            _("La clé du NIR est incorrecte."), code="nir_key"
+        ) from exc
     except (InvalidFormat, InvalidLength, InvalidComponent) as exc:
         raise ValidationError(
-            "Le NIR doit comporter 15 caractères (13 chiffres et une clé de 2 chiffres).",
+            _(
+                "Le NIR doit comporter 15 caractères (13 chiffres et une clé de 2 chiffres)."
+            ),
             code="nir_format",
         ) from exc
 
@@ -47,12 +52,12 @@ def nir_identity_problems(nir: str, *, sex: str, birth_date: dt.date) -> list[st
     nir = compact_nir(nir)
     problems = []
     if nir[0] in "12" and {"1": "M", "2": "F"}[nir[0]] != sex:
-        problems.append("Le NIR ne correspond pas au sexe indiqué.")
+        problems.append(_("Le NIR ne correspond pas au sexe indiqué."))
     if nir[1:3] != f"{birth_date.year % 100:02d}":
-        problems.append("Le NIR ne correspond pas à l'année de naissance.")
+        problems.append(_("Le NIR ne correspond pas à l'année de naissance."))
     month = int(nir[3:5])
     if 1 <= month <= 12 and month != birth_date.month:
-        problems.append("Le NIR ne correspond pas au mois de naissance.")
+        problems.append(_("Le NIR ne correspond pas au mois de naissance."))
     return problems
 
 
@@ -64,10 +69,12 @@ def validate_rpps(value: str) -> None:
     """11 digits with a Luhn key over all of them."""
     if not _RPPS.match(value or ""):
         raise ValidationError(
-            "Le numéro RPPS comporte 11 chiffres.", code="rpps_format"
+            _("Le numéro RPPS comporte 11 chiffres."), code="rpps_format"
         )
     if not luhn.is_valid(value):
-        raise ValidationError("La clé du numéro RPPS est incorrecte.", code="rpps_key")
+        raise ValidationError(
+            _("La clé du numéro RPPS est incorrecte."), code="rpps_key"
+        )
 
 
 def validate_finess(value: str) -> None:
@@ -79,11 +86,11 @@ def validate_finess(value: str) -> None:
     value = value or ""
     if not _FINESS.match(value):
         raise ValidationError(
-            "Le numéro FINESS comporte 9 caractères.", code="finess_format"
+            _("Le numéro FINESS comporte 9 caractères."), code="finess_format"
         )
     if value[:2] not in ("2A", "2B") and not luhn.is_valid(value):
         raise ValidationError(
-            "La clé du numéro FINESS est incorrecte.", code="finess_key"
+            _("La clé du numéro FINESS est incorrecte."), code="finess_key"
         )
 
 
@@ -94,5 +101,6 @@ def validate_birth_place(value: str) -> None:
     """INSEE commune code, or 99 + country code for people born abroad."""
     if not _INSEE_PLACE.match(value or ""):
         raise ValidationError(
-            "Le lieu de naissance est un code INSEE à 5 caractères.", code="birth_place"
+            _("Le lieu de naissance est un code INSEE à 5 caractères."),
+            code="birth_place",
         )
