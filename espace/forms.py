@@ -23,19 +23,16 @@ class CodeForm(forms.Form):
     code = forms.CharField(
         label=_("Code à usage unique"),
         help_text=_("6 chiffres"),
-        max_length=6,
-        min_length=6,
         validators=[RegexValidator(r"^\d{6}$", _("Le code comporte 6 chiffres."))],
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",
+                "maxlength": "6",
                 "inputmode": "numeric",
                 "pattern": r"\d{6}",
             }
         ),
         error_messages={
-            "min_length": _("Le code comporte 6 chiffres."),
-            "max_length": _("Le code comporte 6 chiffres."),
             "required": _("Saisissez le code reçu."),
         },
     )

@@ -274,3 +274,112 @@ class LegalRepresentation(models.Model):
 
     def __str__(self) -> str:
         return f"Représentation #{self.pk}"
+
+
+class Space(models.Model):
+    """A beneficiary's health space and its lifecycle (SPEC §2, LC-1…LC-12).
+
+    Transitions go through `espace.services.space_*` only: conditional updates
+    on `state`, a dated history row and an audit entry each.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("À informer")
+        INFORMED = "informed", _("Informé")
+        OPPOSED = "opposed", _("Opposé")
+        ACTIVATED = "activated", _("Activé")
+        AUTO_OPENED = "auto_opened", _("Ouvert automatiquement")
+        SUSPENDED = "suspended", _("Suspendu")
+        CLOSED = "closed", _("Fermé")
+        PURGED = "purged", _("Supprimé")
+
+    OPEN_STATES = (State.ACTIVATED, State.AUTO_OPENED)
+
+    beneficiary = models.OneToOneField(
+        Beneficiary, on_delete=models.PROTECT, related_name="space"
+    )
+    state = models.CharField(
+        _("état"), max_length=12, choices=State.choices, default=State.PENDING
+    )
+    # LC-2: when the information was sent; the 6-week clock starts here (LC-4, LC-5).
+    informed_at = models.DateTimeField(
+        _("information envoyée le"), null=True, blank=True
+    )
+    opposition_until = models.DateTimeField(
+        _("opposition possible jusqu'au"), null=True, blank=True
+    )
+    opened_at = models.DateTimeField(_("ouvert le"), null=True, blank=True)
+    dmp_created_at = models.DateTimeField(_("DMP créé le"), null=True, blank=True)
+    # LC-9: where a suspended space goes back to, and when it closes by itself.
+    suspended_from = models.CharField(max_length=12, choices=State.choices, blank=True)
+    suspension_ends_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(_("fermé le"), null=True, blank=True)
+    # LC-8: archive 10 years after closure, or within 3 months of an early
+    # deletion request.
+    purge_after = models.DateTimeField(
+        _("suppression prévue après"), null=True, blank=True
+    )
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
+    # LC-11: a DMP created before January 2022 is integrated unless opposed.
+    legacy_dmp = models.BooleanField(_("DMP antérieur à 2022"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("espace santé")
+        indexes = [
+            # Hot queries of the periodic jobs (set-based, SPEC §10).
+            models.Index(fields=["state", "informed_at"], name="space_state_informed"),
+            models.Index(
+                fields=["state", "opposition_until"], name="space_state_opposition"
+            ),
+            models.Index(
+                fields=["state", "suspension_ends_at"], name="space_state_suspension"
+            ),
+            models.Index(fields=["state", "purge_after"], name="space_state_purge"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="informed")
+                | Q(informed_at__isnull=False, opposition_until__isnull=False),
+                name="space_informed_has_dates",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="suspended") | Q(suspension_ends_at__isnull=False),
+                name="space_suspended_has_deadline",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Espace #{self.pk} ({self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+
+class SpaceHistory(models.Model):
+    """One dated row per transition: who, when, through which channel (SPEC §2)."""
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("En ligne")
+        PHONE = "phone", _("Téléphone (3422)")
+        BATCH = "batch", _("Traitement automatique")
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="history")
+    from_state = models.CharField(max_length=12, choices=Space.State.choices)
+    to_state = models.CharField(max_length=12, choices=Space.State.choices)
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # A code, never free text: "lc5.auto_open", "lc9.fraud", …
+    reason = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("historique d'espace")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["space", "at"], name="space_history_space_at")]
+
+    def __str__(self) -> str:
+        return f"{self.from_state} → {self.to_state}"

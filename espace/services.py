@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp.models import Device
 from django_otp.plugins.otp_email.models import EmailDevice
@@ -17,7 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from espace.models import User
+from espace.models import Beneficiary, Space, SpaceHistory, User
 
 PENDING_USER = "pending_user_id"
 PENDING_SINCE = "pending_since"
@@ -193,3 +199,333 @@ def user_create(
         actor=actor, action=AuditEvent.Action.CREATE, target=user, code="user.created"
     )
     return user
+
+
+# ---------------------------------------------------------------- space lifecycle
+# SPEC §2. Each transition is a conditional UPDATE on `state` (so that two
+# racing transitions — an opposition and the automatic opening, say — cannot
+# both win), then one history row and one audit entry, in one transaction.
+# Asking again for a transition already made changes nothing (idempotent).
+
+OPPOSITION_WINDOW = timedelta(weeks=6)  # LC-4, LC-5 (R1111-28)
+SUSPENSION_WINDOW = timedelta(weeks=6)  # LC-9 (R1111-36)
+ARCHIVE_PERIOD = relativedelta(years=10)  # LC-8 (R1111-36, L1111-18)
+EARLY_DELETION_DELAY = timedelta(days=90)  # LC-8: "within 3 months at most"
+
+State = Space.State
+Channel = SpaceHistory.Channel
+
+
+def _refuse(space: Space, action: str) -> ValidationError:
+    return ValidationError(
+        _("Impossible de %(action)s cet espace : il est actuellement « %(state)s ».")
+        % {"action": action, "state": space.get_state_display()},
+        code="transition",
+    )
+
+
+def _transition(
+    space: Space,
+    *,
+    from_states: tuple[str, ...],
+    to: str,
+    actor: User | None,
+    channel: str,
+    reason: str,
+    action_label: str,
+    updates: dict[str, Any] | None = None,
+    condition: Q | None = None,
+    request: HttpRequest | None = None,
+) -> Space:
+    now = timezone.now()
+    rows = Space.objects.filter(pk=space.pk, state__in=from_states)
+    if condition is not None:
+        rows = rows.filter(condition)
+    changed = rows.update(state=to, updated_at=now, **(updates or {}))
+    current = Space.objects.get(pk=space.pk)
+    if not changed:
+        if current.state == to:
+            return current  # already done: nothing more to write
+        raise _refuse(current, action_label)
+    previous = space.state if space.state in from_states else from_states[0]
+    SpaceHistory.objects.create(
+        space=current,
+        from_state=previous,
+        to_state=to,
+        channel=channel,
+        actor=actor,
+        reason=reason,
+        at=now,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=current,
+        patient=current.beneficiary_id,
+        code=reason,
+        request=request,
+    )
+    return current
+
+
+@transaction.atomic
+def space_inform(
+    *, actor: User | None, space: Space, channel: str = Channel.BATCH
+) -> Space:
+    """LC-2: the information went out; the 6-week opposition window opens."""
+    now = timezone.now()
+    return _transition(
+        space,
+        from_states=(State.PENDING,),
+        to=State.INFORMED,
+        actor=actor,
+        channel=channel,
+        reason="lc2.informed",
+        action_label=_("informer"),
+        updates={"informed_at": now, "opposition_until": now + OPPOSITION_WINDOW},
+    )
+
+
+@transaction.atomic
+def space_oppose(
+    *,
+    actor: User | None,
+    space: Space,
+    channel: str,
+    request: HttpRequest | None = None,
+) -> Space:
+    """LC-4: opposition, online or by phone, within 6 weeks of the information."""
+    current = Space.objects.get(pk=space.pk)
+    if (
+        current.state == State.INFORMED
+        and current.opposition_until
+        and (timezone.now() > current.opposition_until)
+    ):
+        raise ValidationError(
+            _(
+                "Le délai d'opposition de 6 semaines est dépassé : votre espace est "
+                "ouvert. Vous pouvez le fermer à tout moment."
+            ),
+            code="opposition_late",
+        )
+    return _transition(
+        current,
+        from_states=(State.INFORMED,),
+        to=State.OPPOSED,
+        actor=actor,
+        channel=channel,
+        reason="lc4.opposed",
+        action_label=_("s'opposer à la création de"),
+        condition=Q(opposition_until__gte=timezone.now()),
+        request=request,
+    )
+
+
+@transaction.atomic
+def space_auto_open(*, space: Space) -> Space:
+    """LC-5: 6 weeks after the information, with no opposition, the space and
+    its DMP open (one space; the batch job does the same set-based)."""
+    now = timezone.now()
+    return _transition(
+        space,
+        from_states=(State.INFORMED,),
+        to=State.AUTO_OPENED,
+        actor=None,
+        channel=Channel.BATCH,
+        reason="lc5.auto_opened",
+        action_label=_("ouvrir"),
+        updates={"opened_at": now, "dmp_created_at": now},
+        condition=Q(opposition_until__lte=now),
+    )
+
+
+@transaction.atomic
+def space_activate(
+    *,
+    actor: User | None,
+    space: Space,
+    channel: str = Channel.WEB,
+    request: HttpRequest | None = None,
+) -> Space:
+    """LC-6: activation by the holder, before or after the automatic opening."""
+    now = timezone.now()
+    current = Space.objects.get(pk=space.pk)
+    updates: dict[str, Any] = {"opened_at": current.opened_at or now}
+    if current.dmp_created_at is None:
+        updates["dmp_created_at"] = now
+    return _transition(
+        current,
+        from_states=(State.INFORMED, State.AUTO_OPENED),
+        to=State.ACTIVATED,
+        actor=actor,
+        channel=channel,
+        reason="lc6.activated",
+        action_label=_("activer"),
+        updates=updates,
+        request=request,
+    )
+
+
+@transaction.atomic
+def space_close(
+    *,
+    actor: User | None,
+    space: Space,
+    channel: str,
+    reason: str = "lc8.closed",
+    request: HttpRequest | None = None,
+) -> Space:
+    """LC-8: closure at any time; the data is archived 10 years, then purged."""
+    now = timezone.now()
+    return _transition(
+        space,
+        from_states=(State.ACTIVATED, State.AUTO_OPENED, State.SUSPENDED),
+        to=State.CLOSED,
+        actor=actor,
+        channel=channel,
+        reason=reason,
+        action_label=_("fermer"),
+        updates={
+            "closed_at": now,
+            "purge_after": now + ARCHIVE_PERIOD,
+            "deletion_requested_at": None,
+            "suspension_ends_at": None,
+            "suspended_from": "",
+        },
+        request=request,
+    )
+
+
+@transaction.atomic
+def space_request_deletion(
+    *,
+    actor: User | None,
+    space: Space,
+    channel: str,
+    request: HttpRequest | None = None,
+) -> Space:
+    """LC-8: early deletion of a closed space's archive, honoured within 3 months."""
+    now = timezone.now()
+    changed = Space.objects.filter(
+        pk=space.pk, state=State.CLOSED, deletion_requested_at__isnull=True
+    ).update(
+        deletion_requested_at=now,
+        purge_after=now + EARLY_DELETION_DELAY,
+        updated_at=now,
+    )
+    current = Space.objects.get(pk=space.pk)
+    if not changed:
+        if current.state == State.CLOSED:
+            return current
+        raise _refuse(current, _("supprimer"))
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=current,
+        patient=current.beneficiary_id,
+        code="lc8.deletion_requested",
+        request=request,
+    )
+    return current
+
+
+@transaction.atomic
+def space_reopen(
+    *,
+    actor: User | None,
+    space: Space,
+    channel: str,
+    request: HttpRequest | None = None,
+) -> Space:
+    """LC-4/LC-8: an opposed or closed person asks for their space. A closed
+    space comes back with its archived data; a holder who never activated must
+    then activate it with a provisional code."""
+    current = Space.objects.get(pk=space.pk)
+    has_account = Beneficiary.objects.filter(
+        pk=current.beneficiary_id, user__isnull=False
+    ).exists()
+    to = State.ACTIVATED if has_account else State.AUTO_OPENED
+    now = timezone.now()
+    return _transition(
+        current,
+        from_states=(State.OPPOSED, State.CLOSED),
+        to=to,
+        actor=actor,
+        channel=channel,
+        reason="lc8.reopened",
+        action_label=_("rouvrir"),
+        updates={
+            "opened_at": now,
+            "dmp_created_at": current.dmp_created_at or now,
+            "closed_at": None,
+            "purge_after": None,
+            "deletion_requested_at": None,
+        },
+        request=request,
+    )
+
+
+@transaction.atomic
+def space_suspend(
+    *,
+    actor: User | None,
+    space: Space,
+    reason: str = "lc9.fraud",
+    request: HttpRequest | None = None,
+) -> Space:
+    """LC-9: suspended for fraud or malfunction; closes by itself after 6 weeks
+    unless the holder objects."""
+    current = Space.objects.get(pk=space.pk)
+    return _transition(
+        current,
+        from_states=tuple(Space.OPEN_STATES),
+        to=State.SUSPENDED,
+        actor=actor,
+        channel=Channel.PHONE,
+        reason=reason,
+        action_label=_("suspendre"),
+        updates={
+            "suspended_from": current.state,
+            "suspension_ends_at": timezone.now() + SUSPENSION_WINDOW,
+        },
+        request=request,
+    )
+
+
+@transaction.atomic
+def space_restore(
+    *,
+    actor: User | None,
+    space: Space,
+    channel: str,
+    request: HttpRequest | None = None,
+) -> Space:
+    """LC-9: the holder objected to the suspension; the space is back as it was."""
+    current = Space.objects.get(pk=space.pk)
+    back_to = current.suspended_from or State.ACTIVATED
+    return _transition(
+        current,
+        from_states=(State.SUSPENDED,),
+        to=back_to,
+        actor=actor,
+        channel=channel,
+        reason="lc9.restored",
+        action_label=_("rétablir"),
+        updates={"suspended_from": "", "suspension_ends_at": None},
+        request=request,
+    )
+
+
+@transaction.atomic
+def space_purge(*, space: Space) -> Space:
+    """LC-8: the archive period (or the early-deletion delay) is over."""
+    return _transition(
+        space,
+        from_states=(State.CLOSED,),
+        to=State.PURGED,
+        actor=None,
+        channel=Channel.BATCH,
+        reason="lc8.purged",
+        action_label=_("supprimer"),
+        condition=Q(purge_after__lte=timezone.now()),
+    )
