@@ -189,6 +189,11 @@ class Beneficiary(models.Model):
         validators=[validate_birth_place],
     )
     usual_name = models.CharField(_("nom utilisé"), max_length=100, blank=True)
+    # Carte Vitale serial number: an identity proof for activation, opposition
+    # and new codes (LC-3, LC-4, LC-6). Its format is not public: kept as given.
+    vitale_serial = models.CharField(
+        _("numéro de série de la carte Vitale"), max_length=20, blank=True
+    )
     identity_status = models.CharField(
         _("statut de l'identité"),
         max_length=5,
@@ -383,3 +388,115 @@ class SpaceHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state} → {self.to_state}"
+
+
+class ImportBatch(models.Model):
+    """One Assurance maladie beneficiary file and its line-by-line report (LC-1)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("En cours")
+        DONE = "done", _("Terminé")
+        FAILED = "failed", _("Illisible")
+
+    file_name = models.CharField(_("fichier"), max_length=255)
+    uploaded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.RUNNING
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    imported = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    # [{"line": 12, "reason": "…"}] — line numbers and reasons, never identities.
+    report = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("import de bénéficiaires")
+        verbose_name_plural = _("imports de bénéficiaires")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.started_at:%Y-%m-%d %H:%M})"
+
+
+class ProvisionalCode(models.Model):
+    """A provisional code (LC-3): stored only as a keyed hash, valid 6 weeks
+    from sending, single use, locked after 5 wrong tries."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+        LETTER = "letter", _("Courrier")
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    channel = models.CharField(max_length=6, choices=Channel.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("code provisoire")
+        indexes = [
+            models.Index(fields=["space", "created_at"], name="code_space_created")
+        ]
+
+    def __str__(self) -> str:
+        return f"Code #{self.pk}"
+
+
+class Notification(models.Model):
+    """The outbox of messages to a beneficiary (LC-2, LC-12): e-mail, SMS,
+    postal letter or in-app. Never any health content: a kind and a link.
+
+    `key` makes each notification unique (one per space and event), so that
+    a job run twice, or a worker killed and restarted, sends nothing twice.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+        LETTER = "letter", _("Courrier")
+        INAPP = "inapp", _("Dans l'espace")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("À envoyer")
+        SENDING = "sending", _("Envoi en cours")
+        SENT = "sent", _("Envoyé")
+        FAILED = "failed", _("Échec")
+
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=48)
+    key = models.CharField(max_length=96, unique=True)
+    channel = models.CharField(max_length=6, choices=Channel.choices)
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        indexes = [
+            models.Index(
+                fields=["status", "channel", "created_at"], name="notification_queue"
+            ),
+            models.Index(
+                fields=["beneficiary", "created_at"], name="notification_inbox"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.channel}, {self.status})"
