@@ -27,4 +27,29 @@ def _filesystem_broker_folders(sender: Celery, **kwargs: object) -> None:
 app.conf.beat_schedule = {
     # every minute: the worker proves beat and broker are alive (see /healthz)
     "heartbeat": {"task": "espace.tasks.heartbeat", "schedule": crontab(minute="*")},
+    # every hour at :05, open the spaces whose 6-week opposition window is over (LC-5)
+    "spaces-auto-open": {
+        "task": "espace.tasks.spaces_auto_open",
+        "schedule": crontab(minute=5),
+    },
+    # every day at 00:15, end parents' access for those turning 18 today (LC-10)
+    "minors-turning-18": {
+        "task": "espace.tasks.minors_turning_18",
+        "schedule": crontab(hour=0, minute=15),
+    },
+    # every day at 02:30, close spaces suspended 6 weeks ago without objection (LC-9)
+    "spaces-close-suspended": {
+        "task": "espace.tasks.spaces_close_suspended",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # every day at 03:00, purge archives past 10 years and early deletions (LC-8)
+    "spaces-purge": {
+        "task": "espace.tasks.spaces_purge",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    # every day at 04:00, forget provisional-code hashes expired a month ago (LC-3)
+    "codes-expire": {
+        "task": "espace.tasks.codes_expire",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }

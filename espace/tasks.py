@@ -19,3 +19,43 @@ def heartbeat() -> str:
     cache.set(HEARTBEAT_KEY, now, timeout=None)
     logger.info("heartbeat %s", now)
     return now
+
+
+# Lifecycle jobs (SPEC §2): thin wrappers named after the job they run; the
+# jobs are set-based and safe to repeat, so a retry or a redelivery after a
+# killed worker does nothing twice (SEC-6).
+
+
+@shared_task(name="espace.tasks.spaces_auto_open")
+def spaces_auto_open() -> int:
+    from espace.jobs import spaces_auto_open as job
+
+    return job()
+
+
+@shared_task(name="espace.tasks.spaces_close_suspended")
+def spaces_close_suspended() -> int:
+    from espace.jobs import spaces_close_suspended as job
+
+    return job()
+
+
+@shared_task(name="espace.tasks.spaces_purge")
+def spaces_purge() -> int:
+    from espace.jobs import spaces_purge as job
+
+    return job()
+
+
+@shared_task(name="espace.tasks.minors_turning_18")
+def minors_turning_18() -> int:
+    from espace.jobs import minors_turning_18 as job
+
+    return job()
+
+
+@shared_task(name="espace.tasks.codes_expire")
+def codes_expire() -> int:
+    from espace.jobs import codes_expire as job
+
+    return job()

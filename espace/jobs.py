@@ -1,0 +1,301 @@
+"""Periodic lifecycle jobs (SPEC §2), set-based (SPEC §10, STYLE R15).
+
+Each job works in batches. A batch is one transaction that claims its rows
+(`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, so that two workers share
+the work), moves their state with one conditional UPDATE, and writes, in
+bulk, one history row, one audit entry and one notification per space. A
+worker killed mid-batch rolls the whole batch back: nothing is lost and
+nothing is done twice, and the next run simply takes the batch again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import Entry, audit_record_many
+from espace.models import (
+    LegalRepresentation,
+    Notification,
+    ProvisionalCode,
+    Space,
+    SpaceHistory,
+)
+
+State = Space.State
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Move:
+    """One set-based transition: which rows, where to, and what it notifies."""
+
+    name: str
+    from_state: str
+    to_state: str
+    due: Q
+    reason: str
+    notify: str = ""  # notification kind, "" for none
+
+
+def _claim(move: Move, now: datetime, batch: int) -> list[tuple[int, int]]:
+    rows = (
+        Space.objects.filter(move.due, state=move.from_state)
+        .order_by("pk")
+        .select_for_update(skip_locked=True)
+        .values_list("pk", "beneficiary_id")[:batch]
+    )
+    return list(rows)
+
+
+def _apply(
+    move: Move, claimed: list[tuple[int, int]], now: datetime, updates: dict[str, Any]
+) -> None:
+    ids = [space_id for space_id, _ in claimed]
+    changed = Space.objects.filter(pk__in=ids, state=move.from_state).update(
+        state=move.to_state, updated_at=now, **updates
+    )
+    if changed != len(ids):  # rows are locked by us: this cannot happen
+        raise RuntimeError(f"{move.name}: {changed} of {len(ids)} rows moved")
+    SpaceHistory.objects.bulk_create(
+        [
+            SpaceHistory(
+                space_id=space_id,
+                from_state=move.from_state,
+                to_state=move.to_state,
+                channel=SpaceHistory.Channel.BATCH,
+                reason=move.reason,
+                at=now,
+            )
+            for space_id in ids
+        ],
+        batch_size=BATCH,
+    )
+    audit_record_many(
+        [
+            Entry(
+                action=AuditEvent.Action.UPDATE,
+                target_type="espace.space",
+                target_id=str(space_id),
+                patient_id=beneficiary_id,
+                code=move.reason,
+            )
+            for space_id, beneficiary_id in claimed
+        ]
+    )
+    if move.notify:
+        notification_bulk_create(kind=move.notify, spaces=claimed)
+
+
+def notification_bulk_create(
+    *,
+    kind: str,
+    spaces: Iterable[tuple[int, int]],
+    channel: str = Notification.Channel.INAPP,
+) -> None:
+    """One notification per (kind, space): a second run adds nothing (LC-12)."""
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                beneficiary_id=beneficiary_id,
+                kind=kind,
+                key=f"{kind}:{space_id}",
+                channel=channel,
+            )
+            for space_id, beneficiary_id in spaces
+        ],
+        batch_size=BATCH,
+        ignore_conflicts=True,
+    )
+
+
+def _run(
+    move: Move, *, batch: int, updates: dict[str, Any], limit: int | None = None
+) -> int:
+    done = 0
+    now = timezone.now()
+    while limit is None or done < limit:
+        size = batch if limit is None else min(batch, limit - done)
+        with transaction.atomic():
+            claimed = _claim(move, now, size)
+            if not claimed:
+                break
+            _apply(move, claimed, now, updates)
+        done += len(claimed)
+    return done
+
+
+def spaces_auto_open(*, batch: int = BATCH, limit: int | None = None) -> int:
+    """LC-5: every informed space whose 6-week window has passed opens, and
+    its DMP is created. Opposition and activation race safely: they move the
+    state first or find it moved."""
+    now = timezone.now()
+    move = Move(
+        name="auto_open",
+        from_state=State.INFORMED,
+        to_state=State.AUTO_OPENED,
+        due=Q(opposition_until__lte=now),
+        reason="lc5.auto_opened",
+        notify="lc5.opened",
+    )
+    return _run(
+        move,
+        batch=batch,
+        limit=limit,
+        updates={"opened_at": now, "dmp_created_at": now},
+    )
+
+
+def spaces_close_suspended(*, batch: int = BATCH) -> int:
+    """LC-9: a suspension with no objection for 6 weeks ends in closure."""
+    now = timezone.now()
+    from espace.services import ARCHIVE_PERIOD
+
+    move = Move(
+        name="close_suspended",
+        from_state=State.SUSPENDED,
+        to_state=State.CLOSED,
+        due=Q(suspension_ends_at__lte=now),
+        reason="lc9.closed",
+        notify="lc9.closed",
+    )
+    return _run(
+        move,
+        batch=batch,
+        updates={
+            "closed_at": now,
+            "purge_after": now + ARCHIVE_PERIOD,
+            "suspended_from": "",
+            "suspension_ends_at": None,
+        },
+    )
+
+
+def spaces_purge(*, batch: int = BATCH) -> int:
+    """LC-8: archives 10 years after closure, and early-deletion requests
+    (3 months at most), are purged. The DMP apps delete their content on
+    their own from the PURGED state."""
+    now = timezone.now()
+    move = Move(
+        name="purge",
+        from_state=State.CLOSED,
+        to_state=State.PURGED,
+        due=Q(purge_after__lte=now),
+        reason="lc8.purged",
+    )
+    return _run(move, batch=batch, updates={})
+
+
+def codes_expire(*, batch: int = BATCH, keep_days: int = 30) -> int:
+    """LC-3: forget code hashes long after they expired (they can never match)."""
+    cutoff = timezone.now() - timedelta(days=keep_days)
+    deleted, _ = ProvisionalCode.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted
+
+
+def minors_turning_18(*, batch: int = BATCH) -> int:
+    """LC-10, CONS-7: at 18 the parents' access ends. A space opened before 18
+    stays open and its young adult gets their own code (notification
+    "lc10.adult_open"); a space never opened is informed again with a new
+    6-week opposition window ("lc10.adult_informed")."""
+    today = timezone.localdate()
+    try:
+        eighteen_years_ago = today.replace(year=today.year - 18)
+    except ValueError:  # 29 February
+        eighteen_years_ago = today.replace(year=today.year - 18, day=28)
+    now = timezone.now()
+    done = 0
+    while True:
+        with transaction.atomic():
+            links = list(
+                LegalRepresentation.objects.filter(
+                    minor__birth_date__lte=eighteen_years_ago,
+                    status__in=[
+                        LegalRepresentation.Status.ACTIVE,
+                        LegalRepresentation.Status.INVITED,
+                    ],
+                )
+                .order_by("pk")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", "minor_id")[:batch]
+            )
+            if not links:
+                return done
+            LegalRepresentation.objects.filter(pk__in=[pk for pk, _ in links]).update(
+                status=LegalRepresentation.Status.ENDED
+            )
+            minors = sorted({minor_id for _, minor_id in links})
+            spaces = list(
+                Space.objects.filter(beneficiary_id__in=minors).values_list(
+                    "pk", "beneficiary_id", "state"
+                )
+            )
+            opened = [(s, b) for s, b, state in spaces if state in Space.OPEN_STATES]
+            not_opened = [
+                (s, b)
+                for s, b, state in spaces
+                if state in (State.PENDING, State.INFORMED)
+            ]
+            notification_bulk_create(
+                kind="lc10.adult_open",
+                spaces=opened,
+                channel=Notification.Channel.EMAIL,
+            )
+            if not_opened:
+                ids = [s for s, _ in not_opened]
+                moved = list(
+                    Space.objects.filter(pk__in=ids).values_list("pk", "state")
+                )
+                Space.objects.filter(pk__in=ids).update(
+                    state=State.INFORMED,
+                    informed_at=now,
+                    opposition_until=now + timedelta(weeks=6),
+                    updated_at=now,
+                )
+                SpaceHistory.objects.bulk_create(
+                    [
+                        SpaceHistory(
+                            space_id=pk,
+                            from_state=state,
+                            to_state=State.INFORMED,
+                            channel=SpaceHistory.Channel.BATCH,
+                            reason="lc10.adult_informed",
+                            at=now,
+                        )
+                        for pk, state in moved
+                    ]
+                )
+                notification_bulk_create(
+                    kind="lc10.adult_informed",
+                    spaces=not_opened,
+                    channel=Notification.Channel.EMAIL,
+                )
+            audit_record_many(
+                [
+                    Entry(
+                        action=AuditEvent.Action.UPDATE,
+                        target_type="espace.legalrepresentation",
+                        target_id=str(pk),
+                        patient_id=minor_id,
+                        code="lc10.majority",
+                    )
+                    for pk, minor_id in links
+                ]
+            )
+            done += len(links)
+
+
+JOBS: dict[str, Callable[..., int]] = {
+    "auto_open": spaces_auto_open,
+    "close_suspended": spaces_close_suspended,
+    "purge": spaces_purge,
+    "codes_expire": codes_expire,
+    "majority": minors_turning_18,
+}
