@@ -56,6 +56,22 @@ class AgentUserAdmin(UserAdmin[User]):
         *UserAdmin.fieldsets,  # type: ignore[misc]
         ("Rôle", {"fields": ("role",)}),
     )
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: User | None = None
+    ) -> bool:
+        # Agents manage agent accounts. A patient's or professional's login
+        # (password, e-mail, role) is never edited here: that would let an
+        # agent take over a space (seed 003). They only see it.
+        if obj is not None and obj.role != User.Role.AGENT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: User | None = None
+    ) -> bool:
+        return False
+
     add_fieldsets = (
         (
             None,
@@ -92,9 +108,37 @@ class BeneficiaryAdmin(admin.ModelAdmin[Beneficiary]):
     raw_id_fields = ("user", "medecin_traitant")
     list_select_related = ("user",)
 
+    # Read-only: identity changes and the médecin traitant go through audited
+    # services (the 3422 actions), never through a raw admin form (R7, R22).
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: Beneficiary | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Beneficiary | None = None
+    ) -> bool:
+        return False
+
 
 @admin.register(LegalRepresentation)
 class LegalRepresentationAdmin(admin.ModelAdmin[LegalRepresentation]):
     list_display = ("representative", "minor", "status", "created_at")
     raw_id_fields = ("representative", "minor")
     list_select_related = ("representative", "minor")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: LegalRepresentation | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: LegalRepresentation | None = None
+    ) -> bool:
+        return False

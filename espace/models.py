@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from lib.identifiers import (
+    compact_nir,
     nir_identity_problems,
     validate_birth_place,
     validate_finess,
@@ -234,6 +235,7 @@ class Beneficiary(models.Model):
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
+        self.nir = compact_nir(self.nir).upper()
         if self.nir and self.sex and self.birth_date:
             try:
                 validate_nir(self.nir)

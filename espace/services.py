@@ -57,8 +57,8 @@ def login_device_for(*, user: User) -> Device | None:
     totp = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if totp is not None:
         return totp
-    if user.needs_totp:
-        return None  # must enrol first (SEC-2)
+    if user.needs_totp or not user.email:
+        return None  # must enrol first (SEC-2), or has no e-mail address
     return login_email_device(user=user)
 
 
@@ -77,6 +77,20 @@ def login_code_send(*, user: User) -> bool:
         return False
     device.generate_challenge({"user": user})
     return True
+
+
+@transaction.atomic
+def login_refused(*, request: HttpRequest, code: str) -> None:
+    """A refused password step, audited with codes only: the identifier typed
+    is not recorded (it may be a password typed in the wrong field)."""
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.LOGIN,
+        target="espace.user",
+        outcome=AuditEvent.Outcome.MINOR_FAILURE,
+        code=code,
+        request=request,
+    )
 
 
 def login_code_failed(*, request: HttpRequest, user: User) -> bool:
@@ -131,6 +145,20 @@ def logout_user(*, request: HttpRequest, code: str = "logout") -> None:
     django_logout(request)
 
 
+def totp_first_enrolment_allowed(*, user: User) -> bool:
+    """A half-logged-in user may enrol only as a professional or agent with no
+    authenticator yet (SEC-2). Patients use their e-mail code; a user who has
+    an authenticator must use it."""
+    return (
+        user.needs_totp
+        and not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    )
+
+
+def totp_device_pending(*, user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=False).first()
+
+
 def totp_device_start(*, user: User) -> TOTPDevice:
     """An unconfirmed TOTP device to enrol (one at a time per user)."""
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
@@ -146,9 +174,24 @@ def totp_device_confirm(
     """Confirm enrolment with a first valid code; replaces any older TOTP device."""
     if not device.verify_token(token):
         return False
-    TOTPDevice.objects.filter(user=actor, confirmed=True).exclude(pk=device.pk).delete()
+    replaced = list(
+        TOTPDevice.objects.filter(user=actor, confirmed=True)
+        .exclude(pk=device.pk)
+        .values_list("pk", flat=True)
+    )
+    TOTPDevice.objects.filter(pk__in=replaced).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    for old in replaced:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.DELETE,
+            target=("otp_totp.totpdevice", old),
+            code="totp.replaced",
+            request=request,
+        )
+    if replaced and actor.email:
+        transaction.on_commit(lambda: _mail(actor.email, "totp-changed"))
     audit_record(
         actor=actor,
         action=AuditEvent.Action.CREATE,
@@ -157,6 +200,22 @@ def totp_device_confirm(
         request=request,
     )
     return True
+
+
+def _mail(to: str, template: str, context: dict[str, Any] | None = None) -> None:
+    """A multipart (text + HTML) e-mail from templates/emails/<template>-*."""
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+
+    context = context or {}
+    subject = render_to_string(f"emails/{template}-subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject, render_to_string(f"emails/{template}-body.txt", context), to=[to]
+    )
+    message.attach_alternative(
+        render_to_string(f"emails/{template}-body.html", context), "text/html"
+    )
+    message.send()
 
 
 def totp_qr_svg(device: TOTPDevice) -> str:

@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from espace import services
 from espace.decorators import patient_required, professional_required
-from espace.forms import CodeForm, LoginForm
+from espace.forms import CodeForm, LoginForm, TotpEnrolForm
 from espace.models import User
 from lib.http import AuthenticatedHttpRequest
 
@@ -59,8 +59,10 @@ def login(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password"],
         )
         if getattr(request, "axes_locked_out", False):
+            services.login_refused(request=request, code="login.locked")
             return render(request, "espace/lockout.html", status=429)
         if user is None:
+            services.login_refused(request=request, code="login.password_failed")
             # Same words and one hash for unknown and known identifiers.
             form.add_error(None, _("Identifiant ou mot de passe incorrect."))
         else:
@@ -73,6 +75,10 @@ def login(request: HttpRequest) -> HttpResponse:
 
 def _second_factor(request: HttpRequest, user: User) -> HttpResponse:
     device = services.login_device_for(user=user)
+    if device is None and not user.needs_totp:
+        # A patient with neither an authenticator nor an e-mail address.
+        services.login_pending_clear(request=request)
+        return render(request, "espace/login_no_channel.html", status=200)
     if device is None:
         return redirect("espace:totp-enrol")
     if not isinstance(device, TOTPDevice):
@@ -174,8 +180,15 @@ def login_code_email_entry(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def totp_enrol(request: HttpRequest) -> HttpResponse:
-    """QR code enrolment: during a first login (pending), or from the settings."""
+    """QR code enrolment (SEC-2).
+
+    Halfway through a login, only a professional or agent who has no
+    authenticator yet may enrol one (their first login). Anyone else enrols or
+    replaces theirs from a verified session, after typing their password again.
+    """
     pending = services.login_pending_user(request=request)
+    if pending is not None and not services.totp_first_enrolment_allowed(user=pending):
+        return redirect("espace:login-code")
     user = pending or (
         request.user
         if request.user.is_authenticated and request.user.is_verified()
@@ -183,10 +196,14 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
     )
     if user is None:
         return redirect("espace:login")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    device = services.totp_device_pending(user=user)
     if device is None or request.method == "GET":
         device = services.totp_device_start(user=user)
-    form = CodeForm(request.POST if request.method == "POST" else None)
+    form = TotpEnrolForm(
+        request.POST if request.method == "POST" else None,
+        user=user,
+        reauth=pending is None,
+    )
     if request.method == "POST" and form.is_valid():
         if services.totp_device_confirm(
             actor=user, device=device, token=form.cleaned_data["code"], request=request

@@ -35,6 +35,7 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 WRAPPED_BYTES = NONCE_BYTES + KEY_BYTES + TAG_BYTES  # 60
 CHUNK_SIZE = 1024 * 1024
+MAX_CHUNK_SIZE = 16 * CHUNK_SIZE
 # magic, KEK version, wrapped DEK, chunk size
 _HEADER = struct.Struct(f">4sI{WRAPPED_BYTES}sI")
 HEADER_BYTES = _HEADER.size  # 72
@@ -263,6 +264,8 @@ def encrypt_chunks(
 def decrypt_chunks(read: Callable[[int], bytes], object_id: str) -> Iterator[bytes]:
     """Decrypt a stream given its `read(n)` function; raises DecryptionError."""
     version, wrapped, chunk_size = parse_header(read(HEADER_BYTES))
+    if not 0 < chunk_size <= MAX_CHUNK_SIZE:  # never trust a size before the tag
+        raise DecryptionError("bad chunk size")
     aead = AESGCM(keyring().unwrap(version, wrapped, object_id))
     aad = object_id.encode()
     size = chunk_size + TAG_BYTES

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
@@ -15,10 +16,15 @@ class AuthenticatedHttpRequest(HttpRequest):
 
 
 def client_address(request: HttpRequest | None) -> str:
-    """The client address as seen by the trusted reverse proxy (REMOTE_ADDR)."""
+    """The client address (REMOTE_ADDR, set from trusted proxies upstream), in
+    canonical form so that what the audit chain signs is what the database
+    stores; "" when it is not an IP address."""
     if request is None:
         return ""
-    return str(request.META.get("REMOTE_ADDR", ""))[:45]
+    try:
+        return ipaddress.ip_address(str(request.META.get("REMOTE_ADDR", ""))).compressed
+    except ValueError:
+        return ""
 
 
 def request_id(request: HttpRequest | None) -> str:

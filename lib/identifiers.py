@@ -26,7 +26,12 @@ def compact_nir(value: str) -> str:
 
 
 def validate_nir(value: str) -> None:
-    """15 characters, key = 97 - (13 first digits mod 97), 2A/2B for Corsica."""
+    """15 characters, key = 97 - (13 first digits mod 97), 2A/2B for Corsica
+    (upper case only: one NIR, one spelling)."""
+    if value != value.upper():
+        raise ValidationError(
+            _("Le NIR s'écrit en majuscules (2A, 2B pour la Corse)."), code="nir_format"
+        )
     try:
         stdnum_nir.validate(value)
     except InvalidChecksum as exc:

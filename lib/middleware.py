@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 from collections.abc import Callable
@@ -20,7 +21,14 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        from django.conf import settings
+
+        # Only a trusted proxy may choose the id written to audit entries.
+        incoming = (
+            request.META.get("HTTP_X_REQUEST_ID", "")
+            if settings.TRUSTED_PROXY_COUNT
+            else ""
+        )
         request.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex  # type: ignore[attr-defined]
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
@@ -46,5 +54,27 @@ class TrustedProxyMiddleware:
             ]
             hops = [h for h in hops if h]
             if len(hops) >= self.count:
-                request.META["REMOTE_ADDR"] = hops[-self.count]
+                try:
+                    address = ipaddress.ip_address(hops[-self.count]).compressed
+                except ValueError:
+                    address = ""  # not an address: never trusted, never stored
+                request.META["REMOTE_ADDR"] = address
         return self.get_response(request)
+
+
+class PrivateCacheMiddleware:
+    """Pages and API answers for a logged-in user are never stored by a browser
+    or a shared cache (no personal page shown again after logout)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.utils.cache import add_never_cache_headers, patch_cache_control
+
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True)
+        return response

@@ -39,15 +39,21 @@ def encrypted_fields() -> Iterator[tuple[type[models.Model], list[EncryptedTextF
 def rotate_model(
     model: type[models.Model], fields: list[EncryptedTextField], batch: int = 1000
 ) -> RotationReport:
-    """Keyset-paginated; one `executemany` UPDATE per batch, never a per-row save."""
+    """Keyset-paginated; one `executemany` UPDATE per batch, never a per-row save.
+
+    Each row is updated only if its ciphertexts are still the ones read: a value
+    rewritten meanwhile (already under the primary key) is left alone.
+    """
     report = RotationReport()
     primary = crypto.keyring().primary
     names = [f.attname for f in fields]
     quote = connection.ops.quote_name
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 - names from the model
+    same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
+    sql = "UPDATE {} SET {} WHERE {} = %s AND {}".format(  # noqa: S608 - names from the model
         quote(model._meta.db_table),
         ", ".join(f"{quote(f.column)} = %s" for f in fields),
         quote(model._meta.pk.column),
+        " AND ".join(f"{quote(f.column)} {same} %s" for f in fields),
     )
     pk_field = model._meta.pk
     last_pk = None
@@ -61,6 +67,7 @@ def rotate_model(
         last_pk = page[-1][0]
         params = []
         for pk, *values in page:
+            old_values = list(values)
             new_values = []
             changed = False
             for field, value in zip(fields, values, strict=True):
@@ -73,7 +80,7 @@ def rotate_model(
                 new_values.append(value)
             if changed:
                 pk_db = pk_field.get_db_prep_value(pk, connection)
-                params.append([*new_values, pk_db])
+                params.append([*new_values, pk_db, *old_values])
         if params:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.executemany(sql, params)

@@ -112,7 +112,8 @@ class EncryptedStorageMixin(Storage):
                 while piece := raw.read(crypto.CHUNK_SIZE):
                     spool.write(piece)
                 spool.seek(0)
-                self.delete(name)
+                # Overwrite in place (object stores replace atomically): never
+                # delete first, or a failure in between would lose the file.
                 super()._save(name, File(spool))  # type: ignore[misc]
         return True
 
@@ -144,6 +145,30 @@ class EncryptedFileSystemStorage(EncryptedStorageMixin, FileSystemStorage):
         kwargs.setdefault("file_permissions_mode", 0o600)
         kwargs.setdefault("directory_permissions_mode", 0o700)
         super().__init__(**kwargs)
+
+    def _save(self, name: str, content: File[bytes]) -> str:
+        """Create the file exclusively, then encrypt under its final name.
+
+        Django's own loop picks another name when a file appears meanwhile,
+        which would leave ciphertext bound to a name it does not bear: here a
+        clash picks the next free name and encrypts again.
+        """
+        while True:
+            path = self.path(name)
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                name = self.get_available_name(name)
+                continue
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    for piece in crypto.encrypt_chunks(_plain_pieces(content), name):
+                        out.write(piece)
+            except BaseException:
+                os.unlink(path)
+                raise
+            return name.replace("\\", "/")
 
     def rewrap(self, name: str) -> bool:
         # The header has a fixed size: rewrite it in place with one pwrite, so

@@ -45,7 +45,8 @@ MATRIX: dict[str, tuple[dict[str, str], str, dict[str, int]]] = {
     "espace:login-code": ({}, "get", _by(302, 302, 302, 302, pending=200)),
     "espace:login-code-email": ({}, "get", _all(405)),
     "espace:login-code-email-entry": ({}, "get", _all(302)),
-    "espace:totp-enrol": ({}, "get", _by(302, 200, 200, 200, pending=200)),
+    # pending here is a patient: she uses her e-mailed code, never enrolment
+    "espace:totp-enrol": ({}, "get", _by(302, 200, 200, 200, pending=302)),
     "espace:logout": ({}, "get", _all(405)),
     "espace:password-reset": ({}, "get", _all(200)),
     "espace:password-reset-done": ({}, "get", _all(200)),

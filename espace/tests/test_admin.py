@@ -78,3 +78,32 @@ def test_createsuperuser_makes_an_agent() -> None:
         "chef", "chef@example.test", "Un-mot-de-passe-solide"
     )
     assert user.role == User.Role.AGENT and user.is_staff
+
+
+@pytest.mark.django_db
+def test_agents_cannot_edit_a_patient_login_or_identity(
+    agnes: User, alice: User, client_for
+) -> None:  # type: ignore[no-untyped-def]
+    """No account takeover from the back office: a patient's password, e-mail
+    and identity are read-only there (agents never reach health data)."""
+    client = client_for(agnes)
+    password_url = f"/admin/espace/user/{alice.pk}/password/"
+    response = client.post(
+        password_url,
+        {"password1": "Pirate-password-123", "password2": "Pirate-password-123"},
+    )
+    assert response.status_code == 403
+    alice.refresh_from_db()
+    assert not alice.check_password("Pirate-password-123")
+    change = client.post(
+        f"/admin/espace/user/{alice.pk}/change/",
+        {"username": "alice", "email": "agent@evil.test", "role": "patient"},
+    )
+    assert change.status_code == 403
+    beneficiary = client.post(
+        f"/admin/espace/beneficiary/{alice.beneficiary.pk}/change/",
+        {"email": "agent@evil.test"},
+    )
+    assert beneficiary.status_code == 403
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.test"

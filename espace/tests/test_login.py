@@ -156,9 +156,14 @@ class PatientLoginTestCase:
         page = client.get(reverse("espace:totp-enrol"))
         assert page.status_code == 200 and b"data:image/svg+xml;base64," in page.content
         device = TOTPDevice.objects.get(user=alice, confirmed=False)
-        response = client.post(
-            reverse("espace:totp-enrol"), {"code": _totp_now(device)}
-        )
+        refused = client.post(reverse("espace:totp-enrol"), {"code": _totp_now(device)})
+        assert refused.status_code == 200  # re-authentication needed (R11)
+        assert "Mot de passe incorrect" in refused.content.decode()
+        with time_machine.travel(timezone.now() + timedelta(seconds=2)):
+            response = client.post(
+                reverse("espace:totp-enrol"),
+                {"code": _totp_now(device), "password": PASSWORD},
+            )
         assert response.status_code == 302
         device.refresh_from_db()
         assert device.confirmed
@@ -393,3 +398,92 @@ def test_password_rules_need_12_characters_and_refuse_common_ones() -> None:
     with pytest.raises(ValidationError):
         validate_password("qwertyuiop123")
     validate_password("Une-phrase-de-passe-longue")
+
+
+@pytest.mark.django_db
+class TotpEnrolmentGuardTestCase:
+    """SEC-2: a password alone never enrols (or replaces) a second factor."""
+
+    def test_a_half_logged_in_patient_cannot_enrol_instead_of_the_emailed_code(
+        self, client: Client, alice: User
+    ) -> None:
+        _password_step(client, "alice")
+        response = client.get(reverse("espace:totp-enrol"))
+        assert response["Location"] == CODE
+        assert not TOTPDevice.objects.filter(user=alice).exists()
+        assert client.get(reverse("espace:patient-home")).status_code == 302
+
+    def test_a_half_logged_in_professional_cannot_replace_his_authenticator(
+        self, client: Client, bob: User
+    ) -> None:
+        device = TOTPDevice.objects.create(user=bob, name="t", confirmed=True)
+        _password_step(client, "bob")
+        assert client.get(reverse("espace:totp-enrol"))["Location"] == CODE
+        response = client.post(reverse("espace:totp-enrol"), {"code": "123456"})
+        assert response["Location"] == CODE
+        assert list(
+            TOTPDevice.objects.filter(user=bob).values_list("pk", flat=True)
+        ) == [device.pk]
+
+    def test_replacing_an_authenticator_is_audited_and_mailed(
+        self, bob: User, client_for, django_capture_on_commit_callbacks
+    ) -> None:
+        client = client_for(bob)  # has a confirmed device "t"
+        old = TOTPDevice.objects.get(user=bob, confirmed=True)
+        client.get(reverse("espace:totp-enrol"))
+        new = TOTPDevice.objects.get(user=bob, confirmed=False)
+        with (
+            time_machine.travel(timezone.now() + timedelta(seconds=2)),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            response = client.post(
+                reverse("espace:totp-enrol"),
+                {"code": _totp_now(new), "password": PASSWORD},
+            )
+        assert response.status_code == 302
+        assert not TOTPDevice.objects.filter(pk=old.pk).exists()
+        assert AuditEvent.objects.filter(
+            code="totp.replaced", target_id=str(old.pk)
+        ).exists()
+        assert (
+            mail.outbox[-1].subject
+            == "Votre application d'authentification a été changée"
+        )
+
+
+@pytest.mark.django_db
+class RefusedLoginAuditTestCase:
+    def test_wrong_passwords_and_lockouts_are_audited_without_the_identifier(
+        self, alice: User
+    ) -> None:
+        client = Client(REMOTE_ADDR="203.0.113.30")
+        for _ in range(5):
+            _password_step(client, "alice", "wrong-password-123")
+        _password_step(client, "alice")
+        failed = AuditEvent.objects.filter(code="login.password_failed")
+        # the 5th failure locks at once (axes): it and the next try say so
+        assert failed.count() == 4
+        assert set(failed.values_list("target_id", flat=True)) == {""}
+        assert failed.first().remote_addr == "203.0.113.30"
+        assert AuditEvent.objects.filter(code="login.locked").count() == 2
+
+    def test_a_patient_without_email_is_told_what_to_do(
+        self, client: Client, alice: User
+    ) -> None:
+        User.objects.filter(pk=alice.pk).update(email="")
+        response = _password_step(client, "alice")
+        assert response.status_code == 200
+        assert "3422" in response.content.decode()
+        assert mail.outbox == []
+        assert client.get(CODE)["Location"] == LOGIN
+
+
+@pytest.mark.django_db
+def test_logged_in_pages_are_never_cached(alice: User, client_for) -> None:
+    response = client_for(alice).get(reverse("espace:patient-home"))
+    assert (
+        "no-store" in response["Cache-Control"]
+        and "private" in response["Cache-Control"]
+    )
+    api = client_for(alice).get("/api/v1/me/")
+    assert "no-store" in api["Cache-Control"]

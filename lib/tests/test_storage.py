@@ -71,3 +71,26 @@ def test_rotation_rewraps_every_file_in_place(settings: object, tmp_path: Path) 
         assert storage.key_version(name) == 2
         with storage.open(name) as handle:
             assert handle.read() == PLAIN + str(i).encode()
+
+
+def test_a_name_taken_meanwhile_gets_a_new_name_and_still_decrypts(
+    tmp_path: Path,
+) -> None:
+    storage = EncryptedFileSystemStorage(location=str(tmp_path / "race"))
+    first = storage.save("doc.pdf", ContentFile(b"first"))
+    # As if another upload took the name between get_available_name and _save:
+    second = storage._save("doc.pdf", ContentFile(b"second"))
+    assert second != first
+    with storage.open(first) as a, storage.open(second) as b:
+        assert (a.read(), b.read()) == (b"first", b"second")
+
+
+def test_a_tampered_chunk_size_is_refused(tmp_path: Path) -> None:
+    storage = EncryptedFileSystemStorage(location=str(tmp_path / "cs"))
+    name = storage.save("x.bin", ContentFile(b"abc"))
+    path = Path(storage.path(name))
+    data = bytearray(path.read_bytes())
+    data[crypto.HEADER_BYTES - 4 : crypto.HEADER_BYTES] = (2**31).to_bytes(4, "big")
+    path.write_bytes(bytes(data))
+    with pytest.raises(crypto.DecryptionError), storage.open(name) as handle:
+        handle.read()
