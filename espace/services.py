@@ -24,10 +24,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from audit.models import AuditEvent
 from audit.services import audit_record
 from espace.models import Beneficiary, Space, SpaceHistory, User
+from lib.http import client_address
 
 PENDING_USER = "pending_user_id"
 PENDING_SINCE = "pending_since"
 PENDING_FAILURES = "pending_failures"
+PENDING_HASH = "pending_hash"
+PASSWORD_RESETS_PER_HOUR = 5
 PENDING_TTL = 15 * 60
 
 
@@ -35,6 +38,8 @@ def login_pending_start(*, request: HttpRequest, user: User) -> None:
     """First factor accepted: remember who is halfway in, on a fresh session key."""
     request.session.cycle_key()
     request.session[PENDING_USER] = user.pk
+    # A password changed meanwhile (reset) voids the half-done login.
+    request.session[PENDING_HASH] = user.get_session_auth_hash()
     request.session[PENDING_SINCE] = time.time()
     request.session[PENDING_FAILURES] = 0
 
@@ -44,11 +49,16 @@ def login_pending_user(*, request: HttpRequest) -> User | None:
     since = request.session.get(PENDING_SINCE, 0)
     if not user_id or time.time() - since > PENDING_TTL:
         return None
-    return User.objects.filter(pk=user_id, is_active=True).first()
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or user.get_session_auth_hash() != request.session.get(
+        PENDING_HASH
+    ):
+        return None
+    return user
 
 
 def login_pending_clear(*, request: HttpRequest) -> None:
-    for key in (PENDING_USER, PENDING_SINCE, PENDING_FAILURES):
+    for key in (PENDING_USER, PENDING_SINCE, PENDING_FAILURES, PENDING_HASH):
         request.session.pop(key, None)
 
 
@@ -77,6 +87,29 @@ def login_code_send(*, user: User) -> bool:
         return False
     device.generate_challenge({"user": user})
     return True
+
+
+@transaction.atomic
+def password_reset_allowed(*, request: HttpRequest) -> bool:
+    """At most a few reset e-mails per hour from one address; each request is
+    audited (codes only: never the address typed)."""
+    from django.core.cache import cache
+
+    key = f"password-reset:{client_address(request)}"
+    cache.add(key, 0, timeout=3600)
+    count = cache.incr(key)
+    allowed = count <= PASSWORD_RESETS_PER_HOUR
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.EXECUTE,
+        target="espace.user",
+        outcome=AuditEvent.Outcome.SUCCESS
+        if allowed
+        else AuditEvent.Outcome.MINOR_FAILURE,
+        code="password.reset_requested" if allowed else "password.reset_throttled",
+        request=request,
+    )
+    return allowed
 
 
 @transaction.atomic

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
@@ -254,6 +256,13 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "emails/password-reset-subject.txt"
     success_url = reverse_lazy("espace:password-reset-done")
     extra_email_context = {"SERVICE_NAME": "Mon espace santé"}
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # SEC-3: a mailbox cannot be flooded from one address; the answer is
+        # the same whether the address is known or not.
+        if not services.password_reset_allowed(request=self.request):
+            return redirect(self.success_url)
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

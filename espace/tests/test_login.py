@@ -487,3 +487,25 @@ def test_logged_in_pages_are_never_cached(alice: User, client_for) -> None:
     )
     api = client_for(alice).get("/api/v1/me/")
     assert "no-store" in api["Cache-Control"]
+
+
+@pytest.mark.django_db
+class PasswordResetAbuseTestCase:
+    def test_reset_mails_are_limited_per_address_and_audited(self, alice: User) -> None:
+        client = Client(REMOTE_ADDR="203.0.113.40")
+        for _ in range(7):
+            response = client.post(
+                reverse("espace:password-reset"), {"email": "alice@example.test"}
+            )
+            assert response["Location"] == reverse("espace:password-reset-done")
+        assert len(mail.outbox) == 5
+        assert AuditEvent.objects.filter(code="password.reset_throttled").count() == 2
+
+    def test_a_password_reset_voids_a_half_done_login(
+        self, client: Client, alice: User
+    ) -> None:
+        _password_step(client, "alice")
+        code = _mailed_code()
+        alice.set_password("Tout-nouveau-secret-2026")
+        alice.save()
+        assert client.post(CODE, {"code": code})["Location"] == LOGIN
