@@ -108,14 +108,21 @@ _RECORDED_AT = AuditEvent.CANONICAL_FIELDS.index("recorded_at")
 
 
 def canonical_hash(row: tuple[Any, ...]) -> str:
+    """`row` holds the CANONICAL_FIELDS values in order; `recorded_at` may be
+    given already formatted (batch appends format one time for all rows)."""
     values = list(row)
     when = values[_RECORDED_AT]
-    if when.tzinfo is not UTC:
-        when = when.astimezone(UTC)
-    values[_RECORDED_AT] = when.isoformat(timespec="microseconds")
+    if not isinstance(when, str):
+        values[_RECORDED_AT] = canonical_time(when)
     mac = _keyed_sha256().copy()
     mac.update(_ENCODER.encode(values).encode())
     return mac.hexdigest()
+
+
+def canonical_time(when: Any) -> str:
+    if when.tzinfo is not UTC:
+        when = when.astimezone(UTC)
+    return str(when.isoformat(timespec="microseconds"))
 
 
 def _keyed_sha256() -> hmac.HMAC:

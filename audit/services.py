@@ -136,3 +136,48 @@ def audit_record_many(entries: Sequence[Entry]) -> list[AuditEvent]:
             events.append(event)
         AuditEvent.objects.bulk_create(events, batch_size=5000)
     return events
+
+
+_COPY_COLUMNS = (*AuditEvent.CANONICAL_FIELDS, "hash")
+
+
+def audit_append_bulk(entries: Sequence[Entry]) -> int:
+    """Append many entries for a batch job; returns how many.
+
+    Same chain, same lock as `audit_record_many`, without building model
+    instances: on PostgreSQL the rows go in with one COPY (SPEC §10: a job over
+    a million spaces writes a million entries).
+    """
+    if connection.vendor != "postgresql":
+        return len(audit_record_many(entries))
+    from audit.models import canonical_hash, canonical_time
+
+    with transaction.atomic():
+        last_seq, prev_hash = _lock_chain()
+        now = canonical_time(timezone.now())  # one instant, formatted once
+        rows: list[tuple[Any, ...]] = []
+        for seq, entry in enumerate(entries, start=last_seq + 1):
+            row: tuple[Any, ...] = (
+                seq,
+                now,
+                entry.action,
+                entry.actor_id,
+                entry.actor_role,
+                entry.patient_id,
+                entry.target_type,
+                entry.target_id,
+                str(entry.outcome),
+                entry.code,
+                entry.remote_addr or None,
+                entry.request_id,
+                prev_hash,
+            )
+            prev_hash = canonical_hash(row)
+            rows.append((*row, prev_hash))
+        columns = ", ".join(_COPY_COLUMNS)
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            with raw.copy(f"COPY audit_auditevent ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+    return len(rows)

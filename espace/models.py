@@ -372,7 +372,11 @@ class SpaceHistory(models.Model):
         PHONE = "phone", _("Téléphone (3422)")
         BATCH = "batch", _("Traitement automatique")
 
-    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="history")
+    # Indexed by (space, at) below; no separate index on either column (a
+    # batch job writes a million rows: every index costs).
+    space = models.ForeignKey(
+        Space, on_delete=models.CASCADE, related_name="history", db_index=False
+    )
     from_state = models.CharField(max_length=12, choices=Space.State.choices)
     to_state = models.CharField(max_length=12, choices=Space.State.choices)
     channel = models.CharField(max_length=5, choices=Channel.choices)
@@ -381,7 +385,7 @@ class SpaceHistory(models.Model):
     )
     # A code, never free text: "lc5.auto_open", "lc9.fraud", …
     reason = models.CharField(max_length=64, blank=True)
-    at = models.DateTimeField(db_index=True)
+    at = models.DateTimeField()
 
     class Meta:
         verbose_name = _("historique d'espace")
@@ -474,8 +478,12 @@ class Notification(models.Model):
         SENT = "sent", _("Envoyé")
         FAILED = "failed", _("Échec")
 
+    # Indexed by (beneficiary, created_at) below.
     beneficiary = models.ForeignKey(
-        Beneficiary, on_delete=models.CASCADE, related_name="notifications"
+        Beneficiary,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     kind = models.CharField(max_length=48)
     key = models.CharField(max_length=96, unique=True)
