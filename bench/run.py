@@ -29,6 +29,10 @@ BENCHES = {
         "bench.rotation_bench",
     ),
     "audit": ("hash-chained audit append and verify (G-P7)", "bench.audit_bench"),
+    "letters": (
+        "information letter PDFs vs bare WeasyPrint (LC-2, G-P2)",
+        "bench.letters_bench",
+    ),
     "auto_open": (
         "automatic opening of due spaces vs a raw UPDATE (LC-5, G-P1)",
         "bench.auto_open_bench",
