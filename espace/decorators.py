@@ -6,15 +6,17 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 View = Callable[..., HttpResponse]
 
 
-def role_required(*roles: str) -> Callable[[View], View]:
+def role_required(*roles: str, any_state: bool = False) -> Callable[[View], View]:
     """Logged in, past the second factor, and of one of these roles (SEC-1, SEC-2).
 
     Another role gets the same 404 as a missing page: portals do not reveal
-    each other.
+    each other. A patient whose space is closed or suspended only reaches the
+    pages that say so (unless `any_state`).
     """
 
     def decorator(view: View) -> View:
@@ -25,6 +27,16 @@ def role_required(*roles: str) -> Callable[[View], View]:
                 return redirect_to_login(request.get_full_path())
             if user.role not in roles:
                 raise Http404
+            if user.role == "patient" and not any_state:
+                from espace.models import Space
+
+                state = (
+                    Space.objects.filter(beneficiary__user=user)
+                    .values_list("state", flat=True)
+                    .first()
+                )
+                if state is not None and state not in Space.OPEN_STATES:
+                    return redirect("espace:space-reopen")
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -23,7 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from espace.models import Beneficiary, Space, SpaceHistory, User
+from espace.models import Beneficiary, ProvisionalCode, Space, SpaceHistory, User
 from lib.http import client_address
 
 PENDING_USER = "pending_user_id"
@@ -621,3 +621,85 @@ def space_purge(*, space: Space) -> Space:
         action_label=_("supprimer"),
         condition=Q(purge_after__lte=timezone.now()),
     )
+
+
+# ---------------------------------------------------------------- journeys
+# Activation (LC-6), opposition (LC-4) and closure (LC-8) by the holder online.
+
+
+@transaction.atomic
+def space_account_create(
+    *,
+    code_row: ProvisionalCode,
+    username: str,
+    email: str,
+    password: str,
+    request: HttpRequest | None = None,
+) -> User:
+    """LC-6: the checked provisional code is spent, the holder's login is
+    created and the space is activated (after the automatic opening too). An
+    opposed person who changed their mind gets their space opened first."""
+    from espace.codes import code_consume
+
+    code_consume(code_row=code_row)
+    space = Space.objects.select_for_update().get(pk=code_row.space_id)
+    beneficiary = Beneficiary.objects.select_for_update().get(pk=space.beneficiary_id)
+    if beneficiary.user_id is not None:
+        raise ValidationError(
+            _("Votre espace est déjà activé : connectez-vous avec votre identifiant."),
+            code="already_activated",
+        )
+    first_name, _sep, _rest = beneficiary.first_names.partition(" ")
+    user = user_create(
+        actor=None,
+        username=username,
+        password=password,
+        role=User.Role.PATIENT,
+        email=email,
+        first_name=first_name.title(),
+        last_name=(beneficiary.usual_name or beneficiary.birth_name).title(),
+    )
+    Beneficiary.objects.filter(pk=beneficiary.pk).update(user=user, email=email)
+    if space.state == State.OPPOSED:
+        space = space_reopen(
+            actor=user, space=space, channel=Channel.WEB, request=request
+        )
+    space_activate(actor=user, space=space, channel=Channel.WEB, request=request)
+    return user
+
+
+@transaction.atomic
+def space_oppose_with_code(
+    *, code_row: ProvisionalCode, request: HttpRequest | None = None
+) -> Space:
+    """LC-4: opposition online, proved by the provisional code (spent)."""
+    from espace.codes import code_consume
+
+    code_consume(code_row=code_row)
+    space = Space.objects.get(pk=code_row.space_id)
+    return space_oppose(actor=None, space=space, channel=Channel.WEB, request=request)
+
+
+@transaction.atomic
+def space_close_by_holder(
+    *, actor: User, early_deletion: bool, request: HttpRequest | None = None
+) -> Space:
+    """LC-8: the holder closes their space; a confirmation e-mail follows."""
+    space = Space.objects.get(beneficiary__user=actor)
+    space = space_close(actor=actor, space=space, channel=Channel.WEB, request=request)
+    if early_deletion:
+        space = space_request_deletion(
+            actor=actor, space=space, channel=Channel.WEB, request=request
+        )
+    if actor.email:
+        context = {"early_deletion": early_deletion, "purge_after": space.purge_after}
+        transaction.on_commit(lambda: _mail(actor.email, "closure", context))
+    return space
+
+
+@transaction.atomic
+def space_reopen_by_holder(*, actor: User, request: HttpRequest | None = None) -> Space:
+    """LC-8: a holder who closed their space opens it again; the archived
+    data is back."""
+    space = Space.objects.get(beneficiary__user=actor)
+    return space_reopen(actor=actor, space=space, channel=Channel.WEB, request=request)

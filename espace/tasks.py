@@ -59,3 +59,17 @@ def codes_expire() -> int:
     from espace.jobs import codes_expire as job
 
     return job()
+
+
+@shared_task(
+    name="espace.tasks.notification_send",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def notification_send(notification_id: int) -> bool:
+    """Send one notification (LC-2, LC-3, LC-12); the service claims it
+    atomically, so a redelivered task sends nothing twice."""
+    from espace.notifications import notification_send as send
+
+    return send(notification_id=notification_id)

@@ -40,10 +40,27 @@ password_urls = [
     ),
 ]
 
+journey_urls = [
+    path("activer/", views.activation, name="activation"),
+    path("activer/compte/", views.activation_account, name="activation-account"),
+    path("opposition/", views.opposition, name="opposition"),
+    path("opposition/confirmer/", views.opposition_confirm, name="opposition-confirm"),
+    path("opposition/confirmee/", views.opposition_done, name="opposition-done"),
+    path(
+        "opposition/attestation.pdf",
+        views.opposition_receipt,
+        name="opposition-receipt",
+    ),
+    path("nouveau-code/", views.new_code, name="new-code"),
+    path("mon-espace/fermer/", views.space_close, name="space-close"),
+    path("espace-ferme/", views.space_closed_info, name="space-closed-info"),
+    path("mon-espace/rouvrir/", views.space_reopen, name="space-reopen"),
+]
+
 home_urls = [
     path("", views.landing, name="home"),
     path("mon-espace/", views.patient_home, name="patient-home"),
     path("pro/", views.pro_home, name="pro-home"),
 ]
 
-urlpatterns = login_urls + password_urls + home_urls
+urlpatterns = login_urls + password_urls + journey_urls + home_urls

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -17,10 +22,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from espace import services
-from espace.decorators import patient_required, professional_required
-from espace.forms import CodeForm, LoginForm, TotpEnrolForm
-from espace.models import User
-from lib.http import AuthenticatedHttpRequest
+from espace.decorators import patient_required, professional_required, role_required
+from espace.forms import (
+    AccountForm,
+    CloseForm,
+    CodeForm,
+    IdentityCodeForm,
+    LoginForm,
+    NewCodeForm,
+    TotpEnrolForm,
+)
+from espace.models import ProvisionalCode, Space, User
+from lib.http import AuthenticatedHttpRequest, client_address
 
 NEXT = "login_next"
 
@@ -277,3 +290,248 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "espace/password_reset_complete.html"
+
+
+# ---------------------------------------------------------------- journeys
+# Activation (LC-6), opposition (LC-4), new code (LC-3), closure (LC-8).
+
+JOURNEY = "journey_code"
+JOURNEY_TTL = 15 * 60
+
+
+def _journey_start(request: HttpRequest, purpose: str, code_id: int) -> None:
+    request.session.cycle_key()
+    request.session[JOURNEY] = {"purpose": purpose, "id": code_id, "at": time.time()}
+
+
+def _journey_code(request: HttpRequest, purpose: str) -> ProvisionalCode | None:
+    """The provisional code checked at the first step, if still fresh and unused."""
+    journey = request.session.get(JOURNEY) or {}
+    if (
+        journey.get("purpose") != purpose
+        or time.time() - journey.get("at", 0) > JOURNEY_TTL
+    ):
+        return None
+    return (
+        ProvisionalCode.objects.select_related("space", "space__beneficiary")
+        .filter(
+            pk=int(journey.get("id") or 0),
+            used_at__isnull=True,
+            revoked_at__isnull=True,
+        )
+        .first()
+    )
+
+
+def _identity_step(
+    request: HttpRequest, purpose: str, next_url: str, template: str
+) -> HttpResponse:
+    from espace.codes import code_check
+
+    form = IdentityCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            code_row = code_check(
+                nir=data["nir"],
+                vitale_serial=data["vitale_serial"],
+                birth_date=data["birth_date"],
+                code=data["code"],
+                client_address=client_address(request),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            status = 429 if getattr(error, "code", "") == "throttled" else 200
+            return render(request, template, {"form": form}, status=status)
+        _journey_start(request, purpose, code_row.pk)
+        return redirect(next_url)
+    return render(request, template, {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def activation(request: HttpRequest) -> HttpResponse:
+    return _identity_step(
+        request, "activation", "espace:activation-account", "espace/activation.html"
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def activation_account(request: HttpRequest) -> HttpResponse:
+    code_row = _journey_code(request, "activation")
+    if code_row is None:
+        messages.info(request, _("Commencez par saisir votre code provisoire."))
+        return redirect("espace:activation")
+    beneficiary = code_row.space.beneficiary
+    initial = {"email": beneficiary.email}
+    form = AccountForm(
+        request.POST if request.method == "POST" else None, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.space_account_create(
+                code_row=code_row,
+                username=data["username"],
+                email=data["email"],
+                password=data["password1"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            request.session.pop(JOURNEY, None)
+            messages.success(
+                request,
+                _("Votre espace est activé. Dernière étape : le code reçu par e-mail."),
+            )
+            services.login_pending_start(request=request, user=user)
+            return _second_factor(request, user)
+    return render(request, "espace/activation_account.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def opposition(request: HttpRequest) -> HttpResponse:
+    return _identity_step(
+        request, "opposition", "espace:opposition-confirm", "espace/opposition.html"
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def opposition_confirm(request: HttpRequest) -> HttpResponse:
+    code_row = _journey_code(request, "opposition")
+    if code_row is None:
+        return redirect("espace:opposition")
+    space = code_row.space
+    if request.method == "POST":
+        try:
+            space = services.space_oppose_with_code(code_row=code_row, request=request)
+        except ValidationError as error:
+            return render(
+                request,
+                "espace/opposition_confirm.html",
+                {"space": space, "error": error},
+                status=200,
+            )
+        request.session.pop(JOURNEY, None)
+        request.session["opposition_receipt"] = {"space": space.pk, "at": time.time()}
+        return redirect("espace:opposition-done")
+    return render(request, "espace/opposition_confirm.html", {"space": space})
+
+
+def _receipt_space(request: HttpRequest) -> Space | None:
+    receipt = request.session.get("opposition_receipt") or {}
+    if time.time() - receipt.get("at", 0) > JOURNEY_TTL:
+        return None
+    return (
+        Space.objects.select_related("beneficiary")
+        .filter(pk=int(receipt.get("space") or 0), state=Space.State.OPPOSED)
+        .first()
+    )
+
+
+@never_cache
+@require_GET
+def opposition_done(request: HttpRequest) -> HttpResponse:
+    space = _receipt_space(request)
+    if space is None:
+        return redirect("espace:opposition")
+    return render(request, "espace/opposition_done.html", {"space": space})
+
+
+@never_cache
+@require_GET
+def opposition_receipt(request: HttpRequest) -> HttpResponse:
+    """LC-4: the PDF proof of the opposition (A2.7)."""
+    from lib.pdf import render_pdf
+
+    space = _receipt_space(request)
+    if space is None:
+        raise Http404
+    opposed = space.history.filter(to_state=Space.State.OPPOSED).order_by("-at").first()
+    html = render_to_string(
+        "letters/opposition-receipt.html",
+        {
+            "space": space,
+            "beneficiary": space.beneficiary,
+            "opposed": opposed,
+            "SITE_URL": settings.SITE_URL,
+        },
+    )
+    response = HttpResponse(render_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        'attachment; filename="attestation-opposition.pdf"'
+    )
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def new_code(request: HttpRequest) -> HttpResponse:
+    """LC-3 "Générer un nouveau code provisoire": the answer never tells
+    whether the NIR exists."""
+    from espace.notifications import NEW_CODE_ANSWER, new_code_request
+    from espace.tasks import notification_send
+
+    form = NewCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            notification_id = new_code_request(
+                nir=data["nir"],
+                birth_date=data["birth_date"],
+                vitale_serial=data["vitale_serial"],
+                channel=data["channel"],
+                client_address=client_address(request),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return render(request, "espace/new_code.html", {"form": form}, status=429)
+        if notification_id is not None:
+            transaction.on_commit(lambda: notification_send.delay(notification_id))
+        messages.success(request, str(NEW_CODE_ANSWER))
+        return redirect("espace:new-code")
+    return render(request, "espace/new_code.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@patient_required
+def space_close(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = CloseForm(
+        request.POST if request.method == "POST" else None, user=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        services.space_close_by_holder(
+            actor=request.user,
+            early_deletion=form.cleaned_data["early_deletion"],
+            request=request,
+        )
+        services.logout_user(request=request, code="logout.closed")
+        return redirect("espace:space-closed-info")
+    return render(request, "espace/space_close.html", {"form": form})
+
+
+@require_GET
+def space_closed_info(request: HttpRequest) -> HttpResponse:
+    return render(request, "espace/space_closed_info.html")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@role_required("patient", any_state=True)
+def space_reopen(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """LC-8: a holder whose space is closed logs in and opens it again."""
+    space = Space.objects.filter(beneficiary__user=request.user).first()
+    if space is None or space.is_open:
+        return redirect("espace:patient-home")
+    if request.method == "POST" and space.state == Space.State.CLOSED:
+        services.space_reopen_by_holder(actor=request.user, request=request)
+        messages.success(
+            request, _("Votre espace est de nouveau ouvert, avec vos données.")
+        )
+        return redirect("espace:patient-home")
+    return render(request, "espace/space_reopen.html", {"space": space})

@@ -57,6 +57,17 @@ MATRIX: dict[str, tuple[dict[str, str], str, dict[str, int]]] = {
     ),
     "espace:password-reset-complete": ({}, "get", _all(200)),
     "espace:patient-home": ({}, "get", _by(302, 200, 404, 404)),
+    # journeys (LC-3, LC-4, LC-6, LC-8): public forms, then session-bound steps
+    "espace:activation": ({}, "get", _all(200)),
+    "espace:activation-account": ({}, "get", _all(302)),
+    "espace:opposition": ({}, "get", _all(200)),
+    "espace:opposition-confirm": ({}, "get", _all(302)),
+    "espace:opposition-done": ({}, "get", _all(302)),
+    "espace:opposition-receipt": ({}, "get", _all(404)),
+    "espace:new-code": ({}, "get", _all(200)),
+    "espace:space-close": ({}, "get", _by(302, 200, 404, 404)),
+    "espace:space-closed-info": ({}, "get", _all(200)),
+    "espace:space-reopen": ({}, "get", _by(302, 302, 404, 404)),
     "espace:pro-home": ({}, "get", _by(302, 404, 200, 404)),
 }
 
