@@ -47,6 +47,26 @@ app.conf.beat_schedule = {
         "task": "espace.tasks.spaces_purge",
         "schedule": crontab(hour=3, minute=0),
     },
+    # every day at 06:00, queue today's information messages up to the cap (LC-2)
+    "information-enqueue": {
+        "task": "espace.tasks.information_enqueue_daily",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    # every 5 minutes, send pending e-mails and SMS (information, new codes)
+    "notifications-dispatch": {
+        "task": "espace.tasks.notifications_dispatch",
+        "schedule": crontab(minute="*/5"),
+    },
+    # every day at 07:00, pending letters into print batches (LC-2)
+    "letters-print": {
+        "task": "espace.tasks.letters_print",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    # every 15 minutes, re-queue notifications a dead worker had claimed (SEC-6)
+    "notifications-sweep": {
+        "task": "espace.tasks.notifications_sweep_stale",
+        "schedule": crontab(minute="*/15"),
+    },
     # every day at 04:00, forget provisional-code hashes expired a month ago (LC-3)
     "codes-expire": {
         "task": "espace.tasks.codes_expire",

@@ -184,6 +184,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
+# LC-2: information messages queued per day (letters and e-mails).
+INFORMATION_DAILY_CAP = envint("INFORMATION_DAILY_CAP", 50_000)
 
 # ------------------------------------------------------------------ storage
 STORAGE_BACKEND = envstr("STORAGE_BACKEND", "local")
@@ -383,6 +385,8 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -357,3 +357,69 @@ JOBS: dict[str, Callable[..., int]] = {
     "codes_expire": codes_expire,
     "majority": minors_turning_18,
 }
+
+
+# ---------------------------------------------------------------- information (LC-2)
+
+LETTER_BATCH = 200  # letters per print batch (one PDF)
+SENDABLE_KINDS = ("lc2.information", "lc3.new_code")
+
+
+def information_enqueue_daily(*, batch: int = BATCH) -> int:
+    """LC-2: queue today's information messages, up to the daily cap."""
+    from django.conf import settings
+
+    from espace.notifications import information_enqueue
+
+    return information_enqueue(limit=int(settings.INFORMATION_DAILY_CAP))
+
+
+def notifications_pending_ids(*, limit: int) -> list[int]:
+    """E-mails and SMS waiting to go out (letters go by print batch)."""
+    return list(
+        Notification.objects.filter(
+            status=Notification.Status.PENDING,
+            channel__in=[Notification.Channel.EMAIL, Notification.Channel.SMS],
+            kind__in=SENDABLE_KINDS,
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def notifications_send(*, batch: int = BATCH) -> int:
+    """Send pending e-mails and SMS here and now (`lifecycle_tick`; Celery fans
+    the same ids out to `notification_send` tasks instead)."""
+    from espace.notifications import notification_send
+
+    return sum(
+        notification_send(notification_id=i)
+        for i in notifications_pending_ids(limit=batch)
+    )
+
+
+def letters_print(*, batch: int = BATCH) -> int:
+    """LC-2: pending letters into print batches (one PDF each, in the outbox)."""
+    from espace.notifications import letters_print_batch
+
+    printed = 0
+    while printed < batch and letters_print_batch(limit=LETTER_BATCH):
+        printed += 1
+    return printed
+
+
+def notifications_sweep_stale(*, batch: int = BATCH) -> int:
+    """SEC-6: notifications claimed by a worker that died go back to the queue."""
+    from espace.notifications import notifications_sweep
+
+    return notifications_sweep(older_than=timedelta(minutes=15))
+
+
+JOBS.update(
+    {
+        "information": information_enqueue_daily,
+        "send": notifications_send,
+        "letters": letters_print,
+        "sweep": notifications_sweep_stale,
+    }
+)

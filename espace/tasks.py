@@ -73,3 +73,38 @@ def notification_send(notification_id: int) -> bool:
     from espace.notifications import notification_send as send
 
     return send(notification_id=notification_id)
+
+
+@shared_task(name="espace.tasks.information_enqueue_daily")
+def information_enqueue_daily() -> int:
+    from espace.jobs import information_enqueue_daily as job
+
+    queued = job()
+    notifications_dispatch.delay()
+    return queued
+
+
+@shared_task(name="espace.tasks.notifications_dispatch")
+def notifications_dispatch() -> int:
+    """Fan pending e-mails and SMS out to one `notification_send` task each;
+    each task claims its notification, so a double dispatch sends once."""
+    from espace.jobs import notifications_pending_ids
+
+    ids = notifications_pending_ids(limit=10_000)
+    for notification_id in ids:
+        notification_send.delay(notification_id)
+    return len(ids)
+
+
+@shared_task(name="espace.tasks.letters_print")
+def letters_print() -> int:
+    from espace.jobs import letters_print as job
+
+    return job()
+
+
+@shared_task(name="espace.tasks.notifications_sweep_stale")
+def notifications_sweep_stale() -> int:
+    from espace.jobs import notifications_sweep_stale as job
+
+    return job()

@@ -255,3 +255,38 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_does_nothing_twice(
     invariants(total)
     result = list(audit_chain_verify())
     assert not any(isinstance(r, ChainProblem) for r in result), result
+
+
+@pytest.mark.django_db
+def test_lc2_the_tick_informs_by_email_and_by_letter(alice: User, settings) -> None:  # type: ignore[no-untyped-def]
+    from django.core import mail
+
+    by_mail = Space.objects.create(beneficiary=alice.beneficiary)
+    other = _beneficiaries(1, start=950)[0]
+    Beneficiary.objects.filter(pk=other.pk).update(
+        address="3 rue de la Paix", postal_code="75002", city="PARIS"
+    )
+    by_letter = Space.objects.create(beneficiary=other)
+    out = StringIO()
+    call_command(
+        "lifecycle_tick",
+        "--only",
+        "information",
+        "--only",
+        "send",
+        "--only",
+        "letters",
+        stdout=out,
+    )
+    assert "information : 2" in out.getvalue()
+    by_mail.refresh_from_db()
+    by_letter.refresh_from_db()
+    assert by_mail.state == by_letter.state == State.INFORMED
+    assert mail.outbox[-1].to == [alice.email]
+    letters = list((Path(settings.OUTBOX_DIR) / "letters").glob("*.pdf"))
+    assert len(letters) == 1 and letters[0].read_bytes().startswith(b"%PDF")
+    out = StringIO()
+    call_command(
+        "lifecycle_tick", "--only", "information", "--only", "send", stdout=out
+    )
+    assert "information : 0" in out.getvalue() and "send : 0" in out.getvalue()
