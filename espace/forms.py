@@ -200,3 +200,19 @@ class CloseForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError(_("Mot de passe incorrect."))
         return password
+
+
+class InviteForm(forms.Form):
+    """LC-10: the other parent, identified by NIR and birth date."""
+
+    nir = forms.CharField(
+        label=_("Numéro de sécurité sociale (NIR) de l'autre parent"),
+        max_length=21,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    birth_date = forms.DateField(
+        label=_("Sa date de naissance"),
+        help_text=_("Format : JJ/MM/AAAA"),
+        input_formats=["%d/%m/%Y", "%Y-%m-%d"],
+        error_messages={"invalid": _("Saisissez une date au format JJ/MM/AAAA.")},
+    )

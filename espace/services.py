@@ -23,7 +23,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from espace.models import Beneficiary, ProvisionalCode, Space, SpaceHistory, User
+from espace.models import (
+    Beneficiary,
+    LegalRepresentation,
+    Notification,
+    ProvisionalCode,
+    Space,
+    SpaceHistory,
+    User,
+)
 from lib.http import client_address
 
 PENDING_USER = "pending_user_id"
@@ -703,3 +711,83 @@ def space_reopen_by_holder(*, actor: User, request: HttpRequest | None = None) -
     data is back."""
     space = Space.objects.get(beneficiary__user=actor)
     return space_reopen(actor=actor, space=space, channel=Channel.WEB, request=request)
+
+
+# ---------------------------------------------------------------- children (LC-10)
+
+
+@transaction.atomic
+def representation_invite(
+    *,
+    actor: User,
+    minor: Beneficiary,
+    nir: str,
+    birth_date: Any,
+    request: HttpRequest | None = None,
+) -> LegalRepresentation | None:
+    """LC-10: a legal representative invites the child's other parent, found
+    by NIR and birth date. The answer never says whether that person exists;
+    they accept (or refuse) from their own account."""
+    from lib.identifiers import compact_nir
+
+    inviter = Beneficiary.objects.get(user=actor)
+    other = (
+        Beneficiary.objects.filter(nir=compact_nir(nir).upper(), birth_date=birth_date)
+        .exclude(pk__in=[inviter.pk, minor.pk])
+        .first()
+    )
+    if other is None or other.user_id is None:
+        return None
+    invitation, created = LegalRepresentation.objects.get_or_create(
+        representative=other,
+        minor=minor,
+        defaults={"status": LegalRepresentation.Status.INVITED},
+    )
+    if not created:
+        return invitation  # already invited, or already a representative
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=invitation,
+        patient=minor.pk,
+        code="lc10.invited",
+        request=request,
+    )
+    Notification.objects.get_or_create(
+        key=f"lc10.invitation:{invitation.pk}",
+        defaults={
+            "beneficiary": other,
+            "kind": "lc10.invitation",
+            "channel": Notification.Channel.INAPP,
+        },
+    )
+    return invitation
+
+
+@transaction.atomic
+def representation_answer(
+    *,
+    actor: User,
+    invitation: LegalRepresentation,
+    accept: bool,
+    request: HttpRequest | None = None,
+) -> None:
+    """LC-10: the invited parent accepts (the child's space appears in their
+    account) or refuses (the invitation is gone)."""
+    changed = LegalRepresentation.objects.filter(
+        pk=invitation.pk,
+        representative__user=actor,
+        status=LegalRepresentation.Status.INVITED,
+    )
+    if accept:
+        changed.update(status=LegalRepresentation.Status.ACTIVE)
+    else:
+        changed.delete()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE if accept else AuditEvent.Action.DELETE,
+        target=("espace.legalrepresentation", invitation.pk),
+        patient=invitation.minor_id,
+        code="lc10.accepted" if accept else "lc10.refused",
+        request=request,
+    )

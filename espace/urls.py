@@ -60,6 +60,20 @@ journey_urls = [
 home_urls = [
     path("", views.landing, name="home"),
     path("mon-espace/", views.patient_home, name="patient-home"),
+    path("mon-espace/profil/<int:pk>/", views.profile_switch, name="profile-switch"),
+    path(
+        "mon-espace/profil/<int:pk>/partage/", views.profile_share, name="profile-share"
+    ),
+    path(
+        "mon-espace/invitations/<int:pk>/accepter/",
+        views.invitation_accept,
+        name="invitation-accept",
+    ),
+    path(
+        "mon-espace/invitations/<int:pk>/refuser/",
+        views.invitation_refuse,
+        name="invitation-refuse",
+    ),
     path("pro/", views.pro_home, name="pro-home"),
 ]
 

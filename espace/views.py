@@ -21,13 +21,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from espace import services
+from espace import selectors, services
 from espace.decorators import patient_required, professional_required, role_required
 from espace.forms import (
     AccountForm,
     CloseForm,
     CodeForm,
     IdentityCodeForm,
+    InviteForm,
     LoginForm,
     NewCodeForm,
     TotpEnrolForm,
@@ -253,7 +254,76 @@ def logout(request: HttpRequest) -> HttpResponse:
 @require_GET
 @patient_required
 def patient_home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(request, "espace/patient_home.html")
+    profiles = selectors.profile_list_for(actor=request.user)
+    active = next((p for p in profiles if p.pk == request.session.get(PROFILE)), None)
+    context = {
+        "profiles": profiles,
+        "active": active or (profiles[0] if profiles else None),
+        "invitations": selectors.invitation_list_for(actor=request.user),
+    }
+    return render(request, "espace/patient_home.html", context)
+
+
+PROFILE = "profile_id"
+
+
+@require_POST
+@patient_required
+def profile_switch(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """LC-10: act in a child's space (or back in one's own)."""
+    profile = selectors.profile_get_for(actor=request.user, pk=pk)
+    request.session[PROFILE] = profile.pk
+    return redirect("espace:patient-home")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@patient_required
+def profile_share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """LC-10: invite the child's other parent to co-manage the space."""
+    child = selectors.profile_get_for(actor=request.user, pk=pk)
+    if child.user_id == request.user.pk:
+        raise Http404  # one's own space is not shared this way
+    form = InviteForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.representation_invite(
+            actor=request.user,
+            minor=child,
+            nir=form.cleaned_data["nir"],
+            birth_date=form.cleaned_data["birth_date"],
+            request=request,
+        )
+        messages.success(
+            request,
+            _(
+                "Si cette personne a activé son espace, elle trouvera votre "
+                "invitation en se connectant."
+            ),
+        )
+        return redirect("espace:patient-home")
+    return render(request, "espace/profile_share.html", {"child": child, "form": form})
+
+
+@require_POST
+@patient_required
+def invitation_accept(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    invitation = selectors.invitation_get_for(actor=request.user, pk=pk)
+    services.representation_answer(
+        actor=request.user, invitation=invitation, accept=True, request=request
+    )
+    messages.success(request, _("Vous gérez maintenant cet espace."))
+    return redirect("espace:patient-home")
+
+
+@require_POST
+@patient_required
+def invitation_refuse(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    invitation = selectors.invitation_get_for(actor=request.user, pk=pk)
+    services.representation_answer(
+        actor=request.user, invitation=invitation, accept=False, request=request
+    )
+    messages.info(request, _("Invitation refusée."))
+    return redirect("espace:patient-home")
 
 
 @require_GET

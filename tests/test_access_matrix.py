@@ -68,6 +68,11 @@ MATRIX: dict[str, tuple[dict[str, str], str, dict[str, int]]] = {
     "espace:space-close": ({}, "get", _by(302, 200, 404, 404)),
     "espace:space-closed-info": ({}, "get", _all(200)),
     "espace:space-reopen": ({}, "get", _by(302, 302, 404, 404)),
+    # children (LC-10): POST-only switches and answers; another profile is a 404
+    "espace:profile-switch": ({"pk": "999999"}, "get", _all(405)),
+    "espace:profile-share": ({"pk": "999999"}, "get", _by(302, 404, 404, 404)),
+    "espace:invitation-accept": ({"pk": "999999"}, "get", _all(405)),
+    "espace:invitation-refuse": ({"pk": "999999"}, "get", _all(405)),
     "espace:pro-home": ({}, "get", _by(302, 404, 200, 404)),
 }
 

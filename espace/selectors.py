@@ -1,0 +1,60 @@
+"""Actor-scoped reads of the espace app (STYLE R8): missing and forbidden
+both answer 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from espace.models import Beneficiary, LegalRepresentation, User
+
+
+def _adult_cutoff() -> dt.date:
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year - 18)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - 18, day=28)
+
+
+def profile_list_for(*, actor: User) -> list[Beneficiary]:
+    """LC-10, CONS-7: the holder's own profile, then each minor they represent
+    (an active representation, and the child not yet 18)."""
+    own = Beneficiary.objects.filter(user=actor).first()
+    if own is None:
+        return []
+    children = (
+        Beneficiary.objects.filter(
+            representatives__representative=own,
+            representatives__status=LegalRepresentation.Status.ACTIVE,
+            birth_date__gt=_adult_cutoff(),
+        )
+        .order_by("birth_date", "pk")
+        .distinct()
+    )
+    return [own, *children]
+
+
+def profile_get_for(*, actor: User, pk: int) -> Beneficiary:
+    """One profile the actor may act for; another family's child is a 404."""
+    for profile in profile_list_for(actor=actor):
+        if profile.pk == pk:
+            return profile
+    raise Http404
+
+
+def invitation_list_for(*, actor: User) -> QuerySet[LegalRepresentation]:
+    """LC-10: invitations to co-manage a child's space, waiting for the actor."""
+    return LegalRepresentation.objects.filter(
+        representative__user=actor, status=LegalRepresentation.Status.INVITED
+    ).select_related("minor")
+
+
+def invitation_get_for(*, actor: User, pk: int) -> LegalRepresentation:
+    invitation = invitation_list_for(actor=actor).filter(pk=pk).first()
+    if invitation is None:
+        raise Http404
+    return invitation

@@ -1,0 +1,126 @@
+"""Children's spaces (LC-10, CONS-7): switching profiles, the second parent's
+invitation, and no access to another family's child."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from espace.models import Beneficiary, LegalRepresentation, User
+from espace.selectors import profile_list_for
+
+
+@pytest.mark.django_db
+class ProfileSwitchTestCase:
+    def test_lc10_the_parent_switches_to_the_child_space(
+        self, alice: User, leo: Beneficiary, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        client = client_for(alice)
+        home = client.get(reverse("espace:patient-home")).content.decode()
+        assert "Espace de Leo" in home and "Mon espace" in home
+        switched = client.post(reverse("espace:profile-switch", args=[leo.pk]))
+        assert switched["Location"] == reverse("espace:patient-home")
+        page = client.get(reverse("espace:patient-home")).content.decode()
+        assert "<h1>Espace de Leo</h1>" in page
+
+    def test_cons7_another_family_never_reaches_the_child(
+        self, eve: User, leo: Beneficiary, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        client = client_for(eve)
+        assert (
+            client.post(reverse("espace:profile-switch", args=[leo.pk])).status_code
+            == 404
+        )
+        assert (
+            client.get(reverse("espace:profile-share", args=[leo.pk])).status_code
+            == 404
+        )
+        assert "Leo" not in client.get(reverse("espace:patient-home")).content.decode()
+
+    def test_lc10_the_parents_access_ends_at_18(
+        self, alice: User, leo: Beneficiary
+    ) -> None:
+        assert leo in profile_list_for(actor=alice)
+        Beneficiary.objects.filter(pk=leo.pk).update(birth_date=date(2000, 1, 1))
+        assert [p.pk for p in profile_list_for(actor=alice)] == [alice.beneficiary.pk]
+
+
+@pytest.mark.django_db
+class SecondParentTestCase:
+    def _invite(self, client: Client, leo: Beneficiary, nir: str, birth: str) -> None:
+        response = client.post(
+            reverse("espace:profile-share", args=[leo.pk]),
+            {"nir": nir, "birth_date": birth},
+        )
+        assert response["Location"] == reverse("espace:patient-home")
+
+    def test_lc10_the_second_parent_is_invited_and_accepts(
+        self, alice: User, eve: User, leo: Beneficiary, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        self._invite(client_for(alice), leo, eve.beneficiary.nir, "01/10/1995")
+        invitation = LegalRepresentation.objects.get(
+            representative=eve.beneficiary, minor=leo
+        )
+        assert invitation.status == LegalRepresentation.Status.INVITED
+        second = client_for(eve)
+        assert (
+            "Vous êtes invité à gérer l'espace de Leo"
+            in second.get(reverse("espace:patient-home")).content.decode()
+        )
+        assert (
+            second.get(
+                reverse("espace:invitation-accept", args=[invitation.pk])
+            ).status_code
+            == 405
+        )
+        second.post(reverse("espace:invitation-accept", args=[invitation.pk]))
+        invitation.refresh_from_db()
+        assert invitation.status == LegalRepresentation.Status.ACTIVE
+        assert leo in profile_list_for(actor=eve)
+        assert AuditEvent.objects.filter(
+            code="lc10.accepted", patient_id=leo.pk
+        ).exists()
+
+    def test_lc10_an_invitation_can_be_refused(
+        self, alice: User, eve: User, leo: Beneficiary, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        self._invite(client_for(alice), leo, eve.beneficiary.nir, "01/10/1995")
+        invitation = LegalRepresentation.objects.get(
+            representative=eve.beneficiary, minor=leo
+        )
+        client_for(eve).post(reverse("espace:invitation-refuse", args=[invitation.pk]))
+        assert not LegalRepresentation.objects.filter(pk=invitation.pk).exists()
+        assert leo not in profile_list_for(actor=eve)
+
+    def test_an_unknown_parent_gets_the_same_answer_and_nothing_is_created(
+        self, alice: User, leo: Beneficiary, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        body = "1850775056123"
+        self._invite(
+            client_for(alice), leo, body + f"{97 - int(body) % 97:02d}", "01/07/1985"
+        )
+        assert LegalRepresentation.objects.filter(minor=leo).count() == 1  # alice only
+
+    def test_only_the_invited_parent_answers(
+        self, alice: User, eve: User, leo: Beneficiary, bob: User, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        self._invite(client_for(alice), leo, eve.beneficiary.nir, "01/10/1995")
+        invitation = LegalRepresentation.objects.get(
+            representative=eve.beneficiary, minor=leo
+        )
+        assert (
+            client_for(alice)
+            .post(reverse("espace:invitation-accept", args=[invitation.pk]))
+            .status_code
+            == 404
+        )
+        assert (
+            client_for(bob)
+            .post(reverse("espace:invitation-accept", args=[invitation.pk]))
+            .status_code
+            == 404
+        )
