@@ -8,12 +8,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
+from espace import services
+from espace.codes import code_display, code_issue
 from espace.models import (
     Beneficiary,
     Establishment,
     LegalRepresentation,
     Professional,
+    Space,
     User,
 )
 
@@ -102,6 +106,36 @@ class Command(BaseCommand):
             },
         )
         LegalRepresentation.objects.get_or_create(representative=alice, minor=leo)
+        Beneficiary.objects.filter(pk=alice.pk, vitale_serial="").update(
+            vitale_serial="8025000011112222"
+        )
+        self._space(alice, Space.State.ACTIVATED)
+        self._space(leo, Space.State.AUTO_OPENED)
+        bernard, _ = Beneficiary.objects.get_or_create(
+            nir="180017505612375",
+            defaults={
+                "birth_name": "DURAND",
+                "first_names": "BERNARD",
+                "sex": "M",
+                "birth_date": dt.date(1980, 1, 15),
+                "birth_place_code": "75056",
+                "vitale_serial": "8025000033334444",
+                "email": "bernard@demo.example",
+                "address": "3 rue de la Paix",
+                "postal_code": "75002",
+                "city": "Paris",
+            },
+        )
+        space = self._space(bernard, Space.State.PENDING)
+        if space.state == Space.State.PENDING:
+            space = services.space_inform(actor=None, space=space)
+        if space.state in (Space.State.INFORMED, Space.State.OPPOSED):
+            code = code_issue(space=space, channel="letter")
+            self.stdout.write(
+                "Bernard Durand (espace à activer) — code provisoire : "
+                f"{code_display(code)}, NIR {bernard.nir}, carte Vitale {bernard.vitale_serial}, "
+                "né le 15/01/1980"
+            )
         agent = self._user(
             "agent.dupont", User.Role.AGENT, "Jeanne", "Dupont", "agent@demo.example"
         )
@@ -111,6 +145,15 @@ class Command(BaseCommand):
             agent.save(update_fields=["is_staff", "is_superuser"])
         del hospital
         self.stdout.write(self.style.SUCCESS("Comptes de démonstration prêts."))
+
+    def _space(self, beneficiary: Beneficiary, state: str) -> Space:
+        now = timezone.now()
+        opened = now if state in Space.OPEN_STATES else None
+        space, _created = Space.objects.get_or_create(
+            beneficiary=beneficiary,
+            defaults={"state": state, "opened_at": opened, "dmp_created_at": opened},
+        )
+        return space
 
     def _user(
         self, username: str, role: str, first: str, last: str, email: str
