@@ -67,6 +67,16 @@ app.conf.beat_schedule = {
         "task": "espace.tasks.notifications_sweep_stale",
         "schedule": crontab(minute="*/15"),
     },
+    # every hour at :20, integrate pre-2022 DMPs into newly opened spaces (LC-11)
+    "legacy-dmp-integrate": {
+        "task": "espace.tasks.legacy_dmp_integrate",
+        "schedule": crontab(minute=20),
+    },
+    # every day at 05:00, ask former opposers holding a pre-2022 DMP to confirm (LC-11)
+    "legacy-dmp-confirm": {
+        "task": "espace.tasks.legacy_dmp_confirm",
+        "schedule": crontab(hour=5, minute=0),
+    },
     # every day at 04:00, forget provisional-code hashes expired a month ago (LC-3)
     "codes-expire": {
         "task": "espace.tasks.codes_expire",

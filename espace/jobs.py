@@ -423,3 +423,117 @@ JOBS.update(
         "sweep": notifications_sweep_stale,
     }
 )
+
+
+# ---------------------------------------------------------------- legacy DMP (LC-11)
+
+
+def legacy_dmp_integrate(*, batch: int = BATCH) -> int:
+    """LC-11: a DMP created before 2022 joins its space once the space is open
+    (automatic opening or activation), unless it was closed by an opposition."""
+    now = timezone.now()
+    done = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Space.objects.filter(
+                    legacy_dmp=True,
+                    legacy_dmp_integrated_at__isnull=True,
+                    legacy_dmp_closed_at__isnull=True,
+                    state__in=Space.OPEN_STATES,
+                )
+                .select_for_update(skip_locked=True)
+                .values_list("pk", "beneficiary_id")[:batch]
+            )
+            if not rows:
+                return done
+            Space.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+                legacy_dmp_integrated_at=now
+            )
+            audit_append_bulk(
+                [
+                    Entry(
+                        action=AuditEvent.Action.UPDATE,
+                        target_type="espace.space",
+                        target_id=str(pk),
+                        patient_id=beneficiary_id,
+                        code="lc11.integrated",
+                    )
+                    for pk, beneficiary_id in rows
+                ]
+            )
+            notification_bulk_create(kind="lc11.integrated", spaces=rows)
+        done += len(rows)
+
+
+def legacy_dmp_confirm(*, batch: int = BATCH) -> int:
+    """LC-11: people who opposed while holding a pre-2022 DMP get, once, a new
+    information (letter or e-mail, with a code) asking them to confirm: their
+    space is informed again, with a new 6-week window from sending. A new
+    opposition then closes the old DMP (space_oppose); no opposition opens the
+    space with the DMP in it."""
+    now = timezone.now()
+    done = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Space.objects.filter(
+                    legacy_dmp=True,
+                    legacy_confirmation_at__isnull=True,
+                    state=State.OPPOSED,
+                )
+                .select_for_update(skip_locked=True)
+                .values_list("pk", "beneficiary_id", "beneficiary__email")[:batch]
+            )
+            if not rows:
+                return done
+            ids = [pk for pk, _, _ in rows]
+            Space.objects.filter(pk__in=ids).update(
+                state=State.PENDING, legacy_confirmation_at=now, updated_at=now
+            )
+            SpaceHistory.objects.bulk_create(
+                [
+                    SpaceHistory(
+                        space_id=pk,
+                        from_state=State.OPPOSED,
+                        to_state=State.PENDING,
+                        channel=SpaceHistory.Channel.BATCH,
+                        reason="lc11.confirmation",
+                        at=now,
+                    )
+                    for pk in ids
+                ]
+            )
+            # Sent like the first information (code, 6-week window at sending).
+            Notification.objects.bulk_create(
+                [
+                    Notification(
+                        beneficiary_id=beneficiary_id,
+                        kind="lc2.information",
+                        key=f"lc11.confirmation:{pk}",
+                        channel=Notification.Channel.EMAIL
+                        if email
+                        else Notification.Channel.LETTER,
+                    )
+                    for pk, beneficiary_id, email in rows
+                ],
+                ignore_conflicts=True,
+            )
+            audit_append_bulk(
+                [
+                    Entry(
+                        action=AuditEvent.Action.UPDATE,
+                        target_type="espace.space",
+                        target_id=str(pk),
+                        patient_id=beneficiary_id,
+                        code="lc11.confirmation",
+                    )
+                    for pk, beneficiary_id, _ in rows
+                ]
+            )
+        done += len(rows)
+
+
+JOBS.update(
+    {"legacy_integrate": legacy_dmp_integrate, "legacy_confirm": legacy_dmp_confirm}
+)

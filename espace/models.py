@@ -329,6 +329,11 @@ class Space(models.Model):
     deletion_requested_at = models.DateTimeField(null=True, blank=True)
     # LC-11: a DMP created before January 2022 is integrated unless opposed.
     legacy_dmp = models.BooleanField(_("DMP antérieur à 2022"), default=False)
+    legacy_dmp_integrated_at = models.DateTimeField(null=True, blank=True)
+    # LC-11: former opposers are asked once to confirm; a new opposition then
+    # closes the old DMP for good.
+    legacy_confirmation_at = models.DateTimeField(null=True, blank=True)
+    legacy_dmp_closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -408,15 +408,19 @@ def space_oppose(
             ),
             code="opposition_late",
         )
+    # LC-11: a new opposition after the confirmation letter closes the old
+    # DMP for good.
+    closes_legacy = current.legacy_dmp and current.legacy_confirmation_at is not None
     return _transition(
         current,
         from_states=(State.INFORMED,),
         to=State.OPPOSED,
         actor=actor,
         channel=channel,
-        reason="lc4.opposed",
+        reason="lc11.opposed_again" if closes_legacy else "lc4.opposed",
         action_label=_("s'opposer à la création de"),
         condition=Q(opposition_until__gte=timezone.now()),
+        updates={"legacy_dmp_closed_at": timezone.now()} if closes_legacy else None,
         request=request,
     )
 

@@ -108,3 +108,17 @@ def notifications_sweep_stale() -> int:
     from espace.jobs import notifications_sweep_stale as job
 
     return job()
+
+
+@shared_task(name="espace.tasks.legacy_dmp_integrate")
+def legacy_dmp_integrate() -> int:
+    from espace.jobs import legacy_dmp_integrate as job
+
+    return job()
+
+
+@shared_task(name="espace.tasks.legacy_dmp_confirm")
+def legacy_dmp_confirm() -> int:
+    from espace.jobs import legacy_dmp_confirm as job
+
+    return job()
