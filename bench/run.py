@@ -37,6 +37,10 @@ BENCHES = {
         "automatic opening of due spaces vs a raw UPDATE (LC-5, G-P1)",
         "bench.auto_open_bench",
     ),
+    "import": (
+        "beneficiary import vs a raw COPY of the same file (LC-1, G-P9)",
+        "bench.import_bench",
+    ),
 }
 
 # Fixed bench keys, so that `make bench` (config.settings) needs no secrets;

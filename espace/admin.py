@@ -4,18 +4,24 @@ asserts it), and the admin sits behind the same second factor (SEC-2)."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from espace.importer import beneficiaries_import
 from espace.models import (
     Beneficiary,
     Establishment,
+    ImportBatch,
     LegalRepresentation,
     Professional,
     User,
@@ -142,3 +148,112 @@ class LegalRepresentationAdmin(admin.ModelAdmin[LegalRepresentation]):
         self, request: HttpRequest, obj: LegalRepresentation | None = None
     ) -> bool:
         return False
+
+
+# ---------------------------------------------------------------- LC-1 imports
+
+IMPORT_UPLOAD_MAX_BYTES = 200 * 1024 * 1024
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Fichier CSV",
+        help_text=(
+            "Extraction Assurance maladie : CSV séparé par « ; » ou « , », "
+            "encodé en UTF-8, 200 Mo au plus."
+        ),
+    )
+
+    def clean_file(self) -> object:
+        upload = self.cleaned_data["file"]
+        if not str(upload.name).lower().endswith(".csv"):
+            raise forms.ValidationError("Choisissez un fichier CSV (.csv).")
+        if upload.size > IMPORT_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                "Ce fichier dépasse 200 Mo : importez-le avec la commande "
+                "import_beneficiaries."
+            )
+        return upload
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin[ImportBatch]):
+    """LC-1 beneficiary imports. "Ajouter" is the upload: the file is imported
+    at once, in the request, then its report opens (each import's page is its
+    report). Big files go through `manage.py import_beneficiaries`, which runs
+    the same service outside any web request. Nothing is edited or deleted
+    here: an import is a record."""
+
+    list_display = (
+        "file_name",
+        "status",
+        "started_at",
+        "imported",
+        "updated",
+        "unchanged",
+        "rejected",
+        "uploaded_by",
+    )
+    list_filter = ("status",)
+    list_select_related = ("uploaded_by",)
+    report_page_size = 500
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: ImportBatch | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: ImportBatch | None = None
+    ) -> bool:
+        return False
+
+    def add_view(
+        self,
+        request: HttpRequest,
+        form_url: str = "",
+        extra_context: dict[str, object] | None = None,
+    ) -> HttpResponse:
+        if not self.has_add_permission(request) or not isinstance(request.user, User):
+            raise PermissionDenied
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            batch = beneficiaries_import(
+                actor=request.user,
+                file_name=upload.name,
+                stream=upload,
+                request=request,
+            )
+            return redirect("admin:espace_importbatch_change", batch.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Importer un fichier de bénéficiaires",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/espace/import_upload.html", context)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, object] | None = None,
+    ) -> HttpResponse:
+        batch = self.get_object(request, object_id)
+        if batch is None:
+            raise Http404
+        if not self.has_view_permission(request, batch):
+            raise PermissionDenied
+        page = Paginator(batch.report, self.report_page_size).get_page(
+            request.GET.get("page")
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Rapport d'import : {batch.file_name}",
+            "batch": batch,
+            "page": page,
+        }
+        return TemplateResponse(request, "admin/espace/import_report.html", context)
