@@ -4,6 +4,8 @@ asserts it), and the admin sits behind the same second factor (SEC-2)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
@@ -24,6 +26,7 @@ from espace.models import (
     ImportBatch,
     LegalRepresentation,
     Professional,
+    Space,
     User,
 )
 
@@ -113,6 +116,30 @@ class BeneficiaryAdmin(admin.ModelAdmin[Beneficiary]):
     search_fields = ("=nir",)
     raw_id_fields = ("user", "medecin_traitant")
     list_select_related = ("user",)
+
+    list_display_links = ("nir",)
+    readonly_fields = ("phone_link",)
+
+    @admin.display(description="Appel au 3422")
+    def phone_link(self, obj: Beneficiary) -> str:
+        from django.utils.html import format_html
+
+        url = reverse("admin:espace_beneficiary_phone", args=[obj.pk])
+        return format_html('<a href="{}">Traiter une demande téléphonique</a>', url)
+
+    def get_urls(self) -> list[Any]:
+        from django.urls import path
+
+        from espace.admin_views import beneficiary_phone
+
+        return [
+            path(
+                "<path:object_id>/telephone/",
+                self.admin_site.admin_view(beneficiary_phone),
+                name="espace_beneficiary_phone",
+            ),
+            *super().get_urls(),
+        ]
 
     # Read-only: identity changes and the médecin traitant go through audited
     # services (the 3422 actions), never through a raw admin form (R7, R22).
@@ -257,3 +284,54 @@ class ImportBatchAdmin(admin.ModelAdmin[ImportBatch]):
             "page": page,
         }
         return TemplateResponse(request, "admin/espace/import_report.html", context)
+
+
+@admin.register(Space)
+class SpaceAdmin(admin.ModelAdmin[Space]):
+    """Lifecycle states only (no health data); changes go through the 3422
+    page of the beneficiary, which calls the audited services."""
+
+    list_display = (
+        "pk",
+        "beneficiary",
+        "state",
+        "informed_at",
+        "opposition_until",
+        "updated_at",
+    )
+    list_filter = ("state", "legacy_dmp")
+    list_select_related = ("beneficiary",)
+    raw_id_fields = ("beneficiary",)
+    search_fields = ("=beneficiary__nir",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: Space | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Space | None = None
+    ) -> bool:
+        return False
+
+    def get_urls(self) -> list[Any]:
+        from django.urls import path
+
+        from espace.admin_views import letters_print_view, spaces_dashboard
+
+        return [
+            path(
+                "tableau-de-bord/",
+                self.admin_site.admin_view(spaces_dashboard),
+                name="espace_space_dashboard",
+            ),
+            path(
+                "impression/",
+                self.admin_site.admin_view(letters_print_view),
+                name="espace_space_print",
+            ),
+            *super().get_urls(),
+        ]

@@ -139,8 +139,12 @@ def email_render(name: str, context: dict[str, Any]) -> Message:
     )
 
 
-def letter_html(context: dict[str, Any]) -> str:
-    return _render("letters/information.html", context)
+def letter_html(context: dict[str, Any], kind: str = "lc2.information") -> str:
+    """The information letter (LC-2), or a new code sent by post (LC-3, 3422)."""
+    template = (
+        "letters/new-code.html" if kind == NEW_CODE else "letters/information.html"
+    )
+    return _render(template, context)
 
 
 def _reference(notification: Notification) -> str:
@@ -228,7 +232,7 @@ def _undeliverable_reason(
     elif notification.kind == NEW_CODE:
         if space.state not in codes.CODE_STATES:
             return "space_state"
-        if notification.channel not in (Channel.EMAIL, Channel.SMS):
+        if notification.channel == Channel.INAPP:
             return "channel"
     else:
         return "unknown_kind"
@@ -296,7 +300,9 @@ def notification_send(*, notification_id: int) -> bool:
         reference=_reference(notification),
     )
     if notification.channel == Channel.LETTER:
-        outbox.write("letters", ".pdf", render_pdf(letter_html(context)))
+        outbox.write(
+            "letters", ".pdf", render_pdf(letter_html(context, notification.kind))
+        )
     elif notification.channel == Channel.EMAIL:
         name = "information" if notification.kind == INFORMATION else "new-code"
         message = email_render(name, context)
@@ -397,7 +403,7 @@ def letters_print_batch(*, limit: int) -> bytes:
             sent_at=sent_at,
             reference=_reference(notification),
         )
-        htmls.append(letter_html(context))
+        htmls.append(letter_html(context, notification.kind))
         printable.append(notification)
         spaces.append(space)
     _mark(failed, Status.FAILED)

@@ -682,14 +682,38 @@ def space_account_create(
 
 @transaction.atomic
 def space_oppose_with_code(
-    *, code_row: ProvisionalCode, request: HttpRequest | None = None
+    *,
+    code_row: ProvisionalCode,
+    actor: User | None = None,
+    channel: str = Channel.WEB,
+    request: HttpRequest | None = None,
 ) -> Space:
-    """LC-4: opposition online, proved by the provisional code (spent)."""
+    """LC-4: opposition proved by the provisional code (spent), online or by
+    phone through an agent (A2.7: the 3422 also asks for the code)."""
     from espace.codes import code_consume
 
     code_consume(code_row=code_row)
     space = Space.objects.get(pk=code_row.space_id)
-    return space_oppose(actor=None, space=space, channel=Channel.WEB, request=request)
+    return space_oppose(actor=actor, space=space, channel=channel, request=request)
+
+
+@transaction.atomic
+def new_code_by_letter(*, actor: User, space: Space) -> Notification:
+    """LC-3 by phone: a new code by post, printed with the next letter batch."""
+    notification = Notification.objects.create(
+        beneficiary_id=space.beneficiary_id,
+        kind="lc3.new_code",
+        channel=Notification.Channel.LETTER,
+        key=f"lc3.new_code:{space.pk}:letter:{timezone.now().timestamp()}",
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=notification,
+        patient=space.beneficiary_id,
+        code="lc3.new_code.letter",
+    )
+    return notification
 
 
 @transaction.atomic

@@ -1,0 +1,123 @@
+"""The 3422 phone line in the back office (SPEC §1, LC-3, LC-4, LC-8, LC-9)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from espace import services
+from espace.codes import code_issue
+from espace.models import Beneficiary, Notification, Space, User
+
+SERIAL = "8025 0000 1234 5678"
+
+
+@pytest.fixture
+def caller(alice: User) -> Space:
+    Beneficiary.objects.filter(pk=alice.beneficiary.pk).update(vitale_serial=SERIAL)
+    return services.space_inform(
+        actor=None, space=Space.objects.create(beneficiary=alice.beneficiary)
+    )
+
+
+def _call(client: Client, space: Space, **data: str):  # type: ignore[no-untyped-def]
+    url = reverse("admin:espace_beneficiary_phone", args=[space.beneficiary_id])
+    payload = {"vitale_serial": SERIAL, "birth_date": "14/03/1979", **data}
+    return client.post(url, payload)
+
+
+@pytest.mark.django_db
+class PhoneLineTestCase:
+    def test_lc4_an_agent_records_an_opposition_with_the_code(
+        self, agnes: User, caller: Space, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        code = code_issue(space=caller, channel="letter")
+        response = _call(client_for(agnes), caller, action="oppose", code=code)
+        assert response.status_code == 302
+        caller.refresh_from_db()
+        assert caller.state == Space.State.OPPOSED
+        last = caller.history.last()
+        assert (last.channel, last.actor) == ("phone", agnes)
+
+    def test_the_identity_proof_is_checked_first(
+        self, agnes: User, caller: Space, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        response = _call(
+            client_for(agnes), caller, action="close", vitale_serial="0000"
+        )
+        assert "Identité non vérifiée" in response.content.decode()
+        caller.refresh_from_db()
+        assert caller.state == Space.State.INFORMED
+
+    def test_lc8_lc9_close_reopen_suspend_restore_by_phone(
+        self, agnes: User, caller: Space, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        client = client_for(agnes)
+        services.space_activate(actor=None, space=caller)
+        for action, state in [
+            ("suspend", Space.State.SUSPENDED),
+            ("restore", Space.State.ACTIVATED),
+            ("close", Space.State.CLOSED),
+            ("reopen", Space.State.ACTIVATED),
+        ]:
+            assert _call(client, caller, action=action).status_code == 302
+            caller.refresh_from_db()
+            assert caller.state == state, action
+        assert set(
+            caller.history.exclude(to_state="informed").values_list(
+                "channel", flat=True
+            )
+        ) == {"phone", "web"}
+
+    def test_an_illegal_request_is_explained(
+        self, agnes: User, caller: Space, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        response = _call(client_for(agnes), caller, action="restore")
+        assert response.status_code == 200
+        assert "actuellement" in response.content.decode()
+
+    def test_lc3_new_codes_by_email_and_by_letter(
+        self, agnes: User, caller: Space, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        client = client_for(agnes)
+        assert (
+            _call(client, caller, action="new_code", channel="email").status_code == 302
+        )
+        assert mail.outbox[-1].to == [caller.beneficiary.email]
+        assert (
+            _call(client, caller, action="new_code", channel="letter").status_code
+            == 302
+        )
+        assert (
+            Notification.objects.filter(
+                kind="lc3.new_code", channel="letter", status="pending"
+            ).count()
+            == 1
+        )
+
+    def test_agents_see_counts_and_print_letter_batches(
+        self, agnes: User, caller: Space, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        client = client_for(agnes)
+        page = client.get(reverse("admin:espace_space_dashboard"))
+        assert page.status_code == 200
+        assert "Informé" in page.content.decode()
+        nothing = client.post(reverse("admin:espace_space_print"))
+        assert nothing.status_code == 302
+        Beneficiary.objects.filter(pk=caller.beneficiary_id).update(
+            address="12 rue des Lilas", postal_code="51100", city="REIMS"
+        )
+        services.new_code_by_letter(actor=agnes, space=caller)
+        pdf = client.post(reverse("admin:espace_space_print"))
+        assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(
+            b"%PDF"
+        )
+
+    def test_patients_and_professionals_never_reach_the_phone_page(
+        self, alice: User, bob: User, caller: Space, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        url = reverse("admin:espace_beneficiary_phone", args=[caller.beneficiary_id])
+        assert client_for(alice).get(url).status_code == 302
+        assert client_for(bob).get(url).status_code == 302
