@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from audit.services import Entry, audit_append_bulk, audit_record_many
+from audit.services import Entry, audit_append_bulk
 from espace.models import (
     LegalRepresentation,
     Notification,
@@ -259,10 +259,14 @@ def codes_expire(*, batch: int = BATCH, keep_days: int = 30) -> int:
 
 
 def minors_turning_18(*, batch: int = BATCH) -> int:
-    """LC-10, CONS-7: at 18 the parents' access ends. A space opened before 18
-    stays open and its young adult gets their own code (notification
-    "lc10.adult_open"); a space never opened is informed again with a new
-    6-week opposition window ("lc10.adult_informed")."""
+    """LC-10, CONS-7: at 18 the parents' access ends.
+
+    A space opened during childhood stays open and the young adult gets their
+    own provisional code ("lc10.adult_open"). A space informed but never
+    opened is informed again, to the young adult, with a new 6-week
+    opposition window counted from that sending (back to PENDING: the
+    information job sends it with its code, then the clock starts).
+    """
     today = timezone.localdate()
     try:
         eighteen_years_ago = today.replace(year=today.year - 18)
@@ -292,50 +296,54 @@ def minors_turning_18(*, batch: int = BATCH) -> int:
             minors = sorted({minor_id for _, minor_id in links})
             spaces = list(
                 Space.objects.filter(beneficiary_id__in=minors).values_list(
-                    "pk", "beneficiary_id", "state"
+                    "pk", "beneficiary_id", "state", "beneficiary__email"
                 )
             )
-            opened = [(s, b) for s, b, state in spaces if state in Space.OPEN_STATES]
-            not_opened = [
-                (s, b)
-                for s, b, state in spaces
-                if state in (State.PENDING, State.INFORMED)
-            ]
-            notification_bulk_create(
-                kind="lc10.adult_open",
-                spaces=opened,
-                channel=Notification.Channel.EMAIL,
-            )
-            if not_opened:
-                ids = [s for s, _ in not_opened]
-                moved = list(
-                    Space.objects.filter(pk__in=ids).values_list("pk", "state")
+            notifications = []
+            informed_again = []
+            for space_id, beneficiary_id, state, email in spaces:
+                channel = (
+                    Notification.Channel.EMAIL if email else Notification.Channel.LETTER
                 )
-                Space.objects.filter(pk__in=ids).update(
-                    state=State.INFORMED,
-                    informed_at=now,
-                    opposition_until=now + timedelta(weeks=6),
+                if state in Space.OPEN_STATES:
+                    kind, key = "lc10.adult_open", f"lc10.adult_open:{space_id}"
+                elif state == State.INFORMED:
+                    kind, key = "lc2.information", f"lc10.adult_informed:{space_id}"
+                    informed_again.append(space_id)
+                else:
+                    continue  # never informed: the daily information job will
+                notifications.append(
+                    Notification(
+                        beneficiary_id=beneficiary_id,
+                        kind=kind,
+                        key=key,
+                        channel=channel,
+                    )
+                )
+            if informed_again:
+                Space.objects.filter(
+                    pk__in=informed_again, state=State.INFORMED
+                ).update(
+                    state=State.PENDING,
+                    informed_at=None,
+                    opposition_until=None,
                     updated_at=now,
                 )
                 SpaceHistory.objects.bulk_create(
                     [
                         SpaceHistory(
                             space_id=pk,
-                            from_state=state,
-                            to_state=State.INFORMED,
+                            from_state=State.INFORMED,
+                            to_state=State.PENDING,
                             channel=SpaceHistory.Channel.BATCH,
                             reason="lc10.adult_informed",
                             at=now,
                         )
-                        for pk, state in moved
+                        for pk in informed_again
                     ]
                 )
-                notification_bulk_create(
-                    kind="lc10.adult_informed",
-                    spaces=not_opened,
-                    channel=Notification.Channel.EMAIL,
-                )
-            audit_record_many(
+            Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+            audit_append_bulk(
                 [
                     Entry(
                         action=AuditEvent.Action.UPDATE,
@@ -362,7 +370,7 @@ JOBS: dict[str, Callable[..., int]] = {
 # ---------------------------------------------------------------- information (LC-2)
 
 LETTER_BATCH = 200  # letters per print batch (one PDF)
-SENDABLE_KINDS = ("lc2.information", "lc3.new_code")
+SENDABLE_KINDS = ("lc2.information", "lc3.new_code", "lc10.adult_open")
 
 
 def information_enqueue_daily(*, batch: int = BATCH) -> int:

@@ -51,6 +51,9 @@ logger = logging.getLogger(__name__)
 
 INFORMATION = "lc2.information"
 NEW_CODE = "lc3.new_code"
+# LC-10: at 18, a space opened during childhood stays open; the young adult
+# gets their own provisional code (the parents' access has ended).
+ADULT = "lc10.adult_open"
 # Claims of one notification before the sweep gives it up (FAILED).
 MAX_ATTEMPTS = 5
 
@@ -141,9 +144,10 @@ def email_render(name: str, context: dict[str, Any]) -> Message:
 
 def letter_html(context: dict[str, Any], kind: str = "lc2.information") -> str:
     """The information letter (LC-2), or a new code sent by post (LC-3, 3422)."""
-    template = (
-        "letters/new-code.html" if kind == NEW_CODE else "letters/information.html"
-    )
+    template = {
+        NEW_CODE: "letters/new-code.html",
+        ADULT: "letters/adult-open.html",
+    }.get(kind, "letters/information.html")
     return _render(template, context)
 
 
@@ -229,7 +233,7 @@ def _undeliverable_reason(
     if notification.kind == INFORMATION:
         if space.state != Space.State.PENDING:
             return "already_informed"
-    elif notification.kind == NEW_CODE:
+    elif notification.kind in (NEW_CODE, ADULT):
         if space.state not in codes.CODE_STATES:
             return "space_state"
         if notification.channel == Channel.INAPP:
@@ -304,7 +308,9 @@ def notification_send(*, notification_id: int) -> bool:
             "letters", ".pdf", render_pdf(letter_html(context, notification.kind))
         )
     elif notification.channel == Channel.EMAIL:
-        name = "information" if notification.kind == INFORMATION else "new-code"
+        name = {INFORMATION: "information", ADULT: "adult-open"}.get(
+            notification.kind, "new-code"
+        )
         message = email_render(name, context)
         email = EmailMultiAlternatives(
             message.subject, message.text, to=[beneficiary.email]

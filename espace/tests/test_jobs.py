@@ -154,6 +154,7 @@ class OtherJobsTestCase:
         space = Space.objects.create(
             beneficiary=child, state=State.AUTO_OPENED, opened_at=timezone.now()
         )
+        Beneficiary.objects.filter(pk=child.pk).update(email="leo.adulte@example.test")
         assert jobs.minors_turning_18() == 0  # the day before
         with time_machine.travel(timezone.now() + timedelta(days=1)):
             assert jobs.minors_turning_18() == 1
@@ -167,6 +168,12 @@ class OtherJobsTestCase:
         )
         space.refresh_from_db()
         assert space.state == State.AUTO_OPENED  # stays open unless they object
+        # the young adult's own code goes out by e-mail (by post without one)
+        assert jobs.notifications_send() == 1
+        from django.core import mail
+
+        assert mail.outbox[-1].to == ["leo.adulte@example.test"]
+        assert "18 ans" in mail.outbox[-1].subject
 
     def test_lc10_a_space_never_opened_gets_a_new_window_at_18(
         self, alice: User
@@ -185,12 +192,21 @@ class OtherJobsTestCase:
             informed_at=old,
             opposition_until=old + timedelta(weeks=6),
         )
+        Beneficiary.objects.filter(pk=child.pk).update(email="leo.adulte@example.test")
         assert jobs.minors_turning_18() == 1
         space.refresh_from_db()
+        assert space.state == State.PENDING  # informed again, to the young adult
+        assert jobs.notifications_send() == 1
+        space.refresh_from_db()
+        assert space.state == State.INFORMED
+        # the new 6-week window counts from this sending
         assert space.opposition_until - timezone.now() > timedelta(weeks=6) - timedelta(
             minutes=1
         )
-        assert Notification.objects.filter(kind="lc10.adult_informed").count() == 1
+        assert (
+            Notification.objects.get(key=f"lc10.adult_informed:{space.pk}").status
+            == "sent"
+        )
 
     def test_lifecycle_tick_runs_every_job_and_is_safe_to_repeat(self) -> None:
         _informed_spaces(3, timezone.now() - timedelta(weeks=7))
