@@ -46,4 +46,6 @@ USER app
 
 EXPOSE 8000
 
-CMD ["gunicorn", "config.wsgi:application", "--bind=0.0.0.0:8000", "--workers=3", "--timeout=60", "--worker-tmp-dir=/dev/shm", "--access-logfile=-"]
+# Access log without paths: URLs may carry ids or one-time tokens (password
+# reset links); the request id ties a line to the audit log instead.
+CMD ["gunicorn", "config.wsgi:application", "--bind=0.0.0.0:8000", "--workers=3", "--timeout=60", "--worker-tmp-dir=/dev/shm", "--access-logfile=-", "--access-logformat=%(t)s \"%(m)s\" %(s)s %(B)s %(M)sms req=%({x-request-id}o)s"]
