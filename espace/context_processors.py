@@ -11,7 +11,10 @@ def portal(request: HttpRequest) -> dict[str, object]:
         else None
     )
     verified = bool(role) and user.is_verified()  # type: ignore[union-attr]
+    from django.conf import settings
+
     return {
         "SERVICE_NAME": "Mon espace santé",
+        "LOCKOUT_MINUTES": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
         "portal_role": role if verified else None,
     }

@@ -36,3 +36,13 @@ def test_it_creates_the_demo_cast_once() -> None:
     assert professions == {"10", "60", "21"}  # doctors, a nurse, a pharmacist
     agent = User.objects.get(role="agent")
     assert agent.is_staff
+
+
+@pytest.mark.django_db
+def test_it_refuses_what_looks_like_production(settings) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management.base import CommandError
+
+    settings.HTTPS = True
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo", verbosity=0)
+    assert not User.objects.exists()

@@ -35,8 +35,23 @@ PROFESSIONALS = [
 class Command(BaseCommand):
     help = "Crée (ou retrouve) les comptes de démonstration."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--allow-https",
+            action="store_true",
+            help="créer les comptes de démonstration même avec HTTPS=True (jamais en production)",
+        )
+
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        from django.conf import settings
+        from django.core.management.base import CommandError
+
+        if settings.HTTPS and not options["allow_https"]:
+            # Published demo passwords must never reach a real deployment.
+            raise CommandError(
+                "Refusé : HTTPS=True ressemble à une production (--allow-https)."
+            )
         hospital, _ = Establishment.objects.get_or_create(
             finess="750712184",
             defaults={
