@@ -177,9 +177,10 @@ class Beneficiary(models.Model):
         blank=True,
         related_name="beneficiary",
     )
-    nir = models.CharField(
-        _("NIR"), max_length=15, unique=True, validators=[validate_nir]
-    )
+    # Unique through Meta.constraints: unique=True would add, on PostgreSQL, a
+    # second (LIKE-pattern) index that exact lookups never use but every
+    # insert pays for (imports of millions of rows, SPEC §10).
+    nir = models.CharField(_("NIR"), max_length=15, validators=[validate_nir])
     birth_name = models.CharField(_("nom de naissance"), max_length=100)
     first_names = models.CharField(_("prénoms de naissance"), max_length=200)
     sex = models.CharField(_("sexe"), max_length=1, choices=Sex.choices)
@@ -218,6 +219,9 @@ class Beneficiary(models.Model):
 
     class Meta:
         verbose_name = _("bénéficiaire")
+        constraints = [
+            models.UniqueConstraint(fields=["nir"], name="beneficiary_nir_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"Bénéficiaire #{self.pk}"
@@ -444,7 +448,7 @@ class ProvisionalCode(models.Model):
         LETTER = "letter", _("Courrier")
 
     space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="codes")
-    code_hash = models.CharField(max_length=64, unique=True)
+    code_hash = models.CharField(max_length=64)  # unique: see Meta
     channel = models.CharField(max_length=6, choices=Channel.choices)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
@@ -457,6 +461,9 @@ class ProvisionalCode(models.Model):
         verbose_name = _("code provisoire")
         indexes = [
             models.Index(fields=["space", "created_at"], name="code_space_created")
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["code_hash"], name="code_hash_unique"),
         ]
 
     def __str__(self) -> str:
@@ -491,7 +498,7 @@ class Notification(models.Model):
         db_index=False,
     )
     kind = models.CharField(max_length=48)
-    key = models.CharField(max_length=96, unique=True)
+    key = models.CharField(max_length=96)  # unique: see Meta
     channel = models.CharField(max_length=6, choices=Channel.choices)
     status = models.CharField(
         max_length=8, choices=Status.choices, default=Status.PENDING
@@ -511,6 +518,9 @@ class Notification(models.Model):
             models.Index(
                 fields=["beneficiary", "created_at"], name="notification_inbox"
             ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], name="notification_key_unique"),
         ]
 
     def __str__(self) -> str:
