@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -186,6 +186,15 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 # LC-2: information messages queued per day (letters and e-mails).
 INFORMATION_DAILY_CAP = envint("INFORMATION_DAILY_CAP", 50_000)
+# LC-11: the one-off campaign asking former opposers holding a pre-2022 DMP to
+# confirm: oppositions recorded before this date (AAAA-MM-JJ) are asked once.
+# Empty: no campaign.
+_legacy_campaign = envstr("LEGACY_CONFIRMATION_OPPOSED_BEFORE", "")
+LEGACY_CONFIRMATION_OPPOSED_BEFORE = (
+    datetime.fromisoformat(_legacy_campaign).replace(tzinfo=UTC)
+    if _legacy_campaign
+    else None
+)
 
 # ------------------------------------------------------------------ storage
 STORAGE_BACKEND = envstr("STORAGE_BACKEND", "local")

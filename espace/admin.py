@@ -81,12 +81,23 @@ class AgentUserAdmin(UserAdmin[User]):
     ) -> bool:
         return False
 
+    def save_model(
+        self, request: HttpRequest, obj: User, form: Any, change: bool
+    ) -> None:
+        # Agents create agent accounts only: a professional's or patient's
+        # login made here would be a door to health data (seed 003).
+        obj.role = User.Role.AGENT
+        super().save_model(request, obj, form, change)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> Any:
+        return ("role",) if obj is not None else ()
+
     add_fieldsets = (
         (
             None,
             {
                 "classes": ("wide",),
-                "fields": ("username", "role", "password1", "password2"),
+                "fields": ("username", "password1", "password2"),
             },
         ),
     )
@@ -106,6 +117,21 @@ class ProfessionalAdmin(admin.ModelAdmin[Professional]):
     raw_id_fields = ("user", "establishment")
     search_fields = ("rpps", "user__last_name")
     list_filter = ("profession", "is_samu_regulator")
+
+    # Read-only: a professional's identity and rights (RPPS, SAMU regulator)
+    # come from the national directory, never from an agent's form.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: Professional | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Professional | None = None
+    ) -> bool:
+        return False
 
 
 @admin.register(Beneficiary)

@@ -216,3 +216,24 @@ class InviteForm(forms.Form):
         input_formats=["%d/%m/%Y", "%Y-%m-%d"],
         error_messages={"invalid": _("Saisissez une date au format JJ/MM/AAAA.")},
     )
+
+
+class ReauthForm(forms.Form):
+    """The password again, before a sensitive action (STYLE R11)."""
+
+    password = forms.CharField(
+        label=_("Votre mot de passe"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = str(self.cleaned_data.get("password") or "")
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("Mot de passe incorrect."))
+        return password

@@ -239,8 +239,8 @@ def spaces_close_suspended(*, batch: int = BATCH) -> int:
 
 def spaces_purge(*, batch: int = BATCH) -> int:
     """LC-8: archives 10 years after closure, and early-deletion requests
-    (3 months at most), are purged. The DMP apps delete their content on
-    their own from the PURGED state."""
+    (3 months at most), are purged; the holder's login goes with them. The
+    DMP apps delete their content on their own from the PURGED state."""
     move = Move(
         name="purge",
         from_state=State.CLOSED,
@@ -248,7 +248,14 @@ def spaces_purge(*, batch: int = BATCH) -> int:
         due_column="purge_after",
         reason="lc8.purged",
     )
-    return _run(move, batch=batch, updates={})
+    purged = _run(move, batch=batch, updates={})
+    if purged:
+        from espace.models import User
+
+        User.objects.filter(
+            beneficiary__space__state=State.PURGED, is_active=True
+        ).update(is_active=False)
+    return purged
 
 
 def codes_expire(*, batch: int = BATCH, keep_days: int = 30) -> int:
@@ -302,8 +309,16 @@ def minors_turning_18(*, batch: int = BATCH) -> int:
             notifications = []
             informed_again = []
             for space_id, beneficiary_id, state, email in spaces:
+                # The child's e-mail on file is often a parent's: the young
+                # adult's own code goes by post (LC-10).
                 channel = (
-                    Notification.Channel.EMAIL if email else Notification.Channel.LETTER
+                    Notification.Channel.LETTER
+                    if state in Space.OPEN_STATES
+                    else (
+                        Notification.Channel.EMAIL
+                        if email
+                        else Notification.Channel.LETTER
+                    )
                 )
                 if state in Space.OPEN_STATES:
                     kind, key = "lc10.adult_open", f"lc10.adult_open:{space_id}"
@@ -480,6 +495,13 @@ def legacy_dmp_confirm(*, batch: int = BATCH) -> int:
     space is informed again, with a new 6-week window from sending. A new
     opposition then closes the old DMP (space_oppose); no opposition opens the
     space with the DMP in it."""
+    from django.conf import settings
+
+    # A one-off campaign (seed 000: "fin 2022"): only oppositions recorded
+    # before the campaign date are asked; none while it is not set.
+    campaign = settings.LEGACY_CONFIRMATION_OPPOSED_BEFORE
+    if campaign is None:
+        return 0
     now = timezone.now()
     done = 0
     while True:
@@ -489,7 +511,10 @@ def legacy_dmp_confirm(*, batch: int = BATCH) -> int:
                     legacy_dmp=True,
                     legacy_confirmation_at__isnull=True,
                     state=State.OPPOSED,
+                    history__to_state=State.OPPOSED,
+                    history__at__lt=campaign,
                 )
+                .distinct()
                 .select_for_update(skip_locked=True)
                 .values_list("pk", "beneficiary_id", "beneficiary__email")[:batch]
             )

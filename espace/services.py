@@ -310,7 +310,9 @@ def user_create(
 OPPOSITION_WINDOW = timedelta(weeks=6)  # LC-4, LC-5 (R1111-28)
 SUSPENSION_WINDOW = timedelta(weeks=6)  # LC-9 (R1111-36)
 ARCHIVE_PERIOD = relativedelta(years=10)  # LC-8 (R1111-36, L1111-18)
-EARLY_DELETION_DELAY = timedelta(days=90)  # LC-8: "within 3 months at most"
+# LC-8: "within 3 months at most" — a day short of 3 calendar months, so the
+# daily purge never runs late.
+EARLY_DELETION_DELAY = relativedelta(months=3, days=-1)
 
 State = Space.State
 Channel = SpaceHistory.Channel
@@ -639,6 +641,15 @@ def space_purge(*, space: Space) -> Space:
 # Activation (LC-6), opposition (LC-4) and closure (LC-8) by the holder online.
 
 
+def beneficiary_is_minor(beneficiary: Beneficiary) -> bool:
+    today = timezone.localdate()
+    try:
+        cutoff = today.replace(year=today.year - 18)
+    except ValueError:  # 29 February
+        cutoff = today.replace(year=today.year - 18, day=28)
+    return beneficiary.birth_date > cutoff
+
+
 @transaction.atomic
 def space_account_create(
     *,
@@ -656,6 +667,14 @@ def space_account_create(
     code_consume(code_row=code_row)
     space = Space.objects.select_for_update().get(pk=code_row.space_id)
     beneficiary = Beneficiary.objects.select_for_update().get(pk=space.beneficiary_id)
+    if beneficiary_is_minor(beneficiary):
+        raise ValidationError(
+            _(
+                "L'espace d'un enfant s'active depuis l'espace de son représentant "
+                "légal. À ses 18 ans, il reçoit son propre code."
+            ),
+            code="minor",
+        )
     if beneficiary.user_id is not None:
         raise ValidationError(
             _("Votre espace est déjà activé : connectez-vous avec votre identifiant."),
@@ -672,7 +691,8 @@ def space_account_create(
         last_name=(beneficiary.usual_name or beneficiary.birth_name).title(),
     )
     Beneficiary.objects.filter(pk=beneficiary.pk).update(user=user, email=email)
-    if space.state == State.OPPOSED:
+    if space.state in (State.OPPOSED, State.CLOSED):
+        # Changed their mind (LC-4), or closed before ever activating (LC-8).
         space = space_reopen(
             actor=user, space=space, channel=Channel.WEB, request=request
         )
@@ -733,11 +753,22 @@ def space_close_by_holder(
     return space
 
 
+def space_closed_for_fraud(*, space: Space) -> bool:
+    """LC-9: closed at the end of a suspension: only the 3422 may reopen it."""
+    last = space.history.filter(to_state=State.CLOSED).order_by("-at", "-pk").first()
+    return last is not None and last.reason.startswith("lc9.")
+
+
 @transaction.atomic
 def space_reopen_by_holder(*, actor: User, request: HttpRequest | None = None) -> Space:
     """LC-8: a holder who closed their space opens it again; the archived
-    data is back."""
+    data is back. Not after a fraud suspension (LC-9): that goes by phone."""
     space = Space.objects.get(beneficiary__user=actor)
+    if space_closed_for_fraud(space=space):
+        raise ValidationError(
+            _("Votre espace a été fermé après une suspension : appelez le 3422."),
+            code="fraud",
+        )
     return space_reopen(actor=actor, space=space, channel=Channel.WEB, request=request)
 
 

@@ -31,6 +31,7 @@ from espace.forms import (
     InviteForm,
     LoginForm,
     NewCodeForm,
+    ReauthForm,
     TotpEnrolForm,
 )
 from espace.models import ProvisionalCode, Space, User
@@ -594,14 +595,31 @@ def space_closed_info(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required("patient", any_state=True)
 def space_reopen(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """LC-8: a holder whose space is closed logs in and opens it again."""
+    """LC-8: a holder whose space is closed logs in and opens it again, after
+    typing the password again (sensitive action, R11)."""
     space = Space.objects.filter(beneficiary__user=request.user).first()
     if space is None or space.is_open:
         return redirect("espace:patient-home")
-    if request.method == "POST" and space.state == Space.State.CLOSED:
-        services.space_reopen_by_holder(actor=request.user, request=request)
-        messages.success(
-            request, _("Votre espace est de nouveau ouvert, avec vos données.")
-        )
-        return redirect("espace:patient-home")
-    return render(request, "espace/space_reopen.html", {"space": space})
+    form = ReauthForm(
+        request.POST if request.method == "POST" else None, user=request.user
+    )
+    if (
+        request.method == "POST"
+        and space.state == Space.State.CLOSED
+        and form.is_valid()
+    ):
+        try:
+            services.space_reopen_by_holder(actor=request.user, request=request)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Votre espace est de nouveau ouvert, avec vos données.")
+            )
+            return redirect("espace:patient-home")
+    fraud = services.space_closed_for_fraud(space=space)
+    return render(
+        request,
+        "espace/space_reopen.html",
+        {"space": space, "form": form, "fraud": fraud},
+    )

@@ -107,3 +107,22 @@ def test_agents_cannot_edit_a_patient_login_or_identity(
     assert beneficiary.status_code == 403
     alice.refresh_from_db()
     assert alice.email == "alice@example.test"
+
+
+@pytest.mark.django_db
+def test_agents_create_agents_only_and_never_professionals(
+    agnes: User, client_for
+) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(agnes)
+    client.post(
+        "/admin/espace/user/add/",
+        {
+            "username": "faux.docteur",
+            "password1": "Un-mot-de-passe-solide-7",
+            "password2": "Un-mot-de-passe-solide-7",
+            "role": "professional",
+        },
+    )
+    created = User.objects.get(username="faux.docteur")
+    assert created.role == User.Role.AGENT
+    assert client.get("/admin/espace/professional/add/").status_code == 403

@@ -9,9 +9,11 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from dateutil.relativedelta import relativedelta
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from espace import services
 from espace.codes import code_issue
@@ -256,7 +258,11 @@ class ClosureTestCase:
             {"password": PASSWORD, "confirm": "on", "early_deletion": "on"},
         )
         space = Space.objects.get(beneficiary__user=holder)
-        assert space.purge_after - space.deletion_requested_at == timedelta(days=90)
+        assert (
+            space.purge_after
+            == space.deletion_requested_at + services.EARLY_DELETION_DELAY
+        )
+        assert space.purge_after < space.deletion_requested_at + relativedelta(months=3)
 
     def test_lc8_a_closed_space_is_reopened_with_its_data(
         self, holder: User, client_for
@@ -271,9 +277,80 @@ class ClosureTestCase:
             "Rouvrir mon espace"
             in client.get(reverse("espace:space-reopen")).content.decode()
         )
-        assert client.post(reverse("espace:space-reopen"))["Location"] == reverse(
-            "espace:patient-home"
-        )
+        refused = client.post(reverse("espace:space-reopen"), {"password": "faux"})
+        assert "Mot de passe incorrect" in refused.content.decode()
+        assert client.post(reverse("espace:space-reopen"), {"password": PASSWORD})[
+            "Location"
+        ] == reverse("espace:patient-home")
         space.refresh_from_db()
         assert space.state == Space.State.ACTIVATED
         assert client.get(reverse("espace:patient-home")).status_code == 200
+
+
+@pytest.mark.django_db
+class ReviewGuardsTestCase:
+    def test_lc10_a_minor_space_is_not_activated_by_code(self, informed) -> None:  # type: ignore[no-untyped-def]
+        space, code = informed
+        Beneficiary.objects.filter(pk=space.beneficiary_id).update(
+            birth_date=timezone.localdate() - timedelta(days=365 * 10)
+        )
+        client = Client()
+        client.post(
+            reverse("espace:activation"),
+            _identity(
+                code,
+                birth_date=(timezone.localdate() - timedelta(days=365 * 10)).strftime(
+                    "%d/%m/%Y"
+                ),
+            ),
+        )
+        response = client.post(reverse("espace:activation-account"), _account())
+        assert "représentant" in response.content.decode()
+        assert not User.objects.filter(username="bernard.durand").exists()
+
+    def test_lc9_a_space_closed_after_suspension_reopens_only_by_phone(
+        self,
+        alice: User,
+        agnes: User,
+        client_for,  # type: ignore[no-untyped-def]
+    ) -> None:
+        space = services.space_inform(
+            actor=None, space=Space.objects.create(beneficiary=alice.beneficiary)
+        )
+        services.space_activate(actor=alice, space=space)
+        services.space_suspend(actor=agnes, space=space)
+        services.space_close(
+            actor=None, space=space, channel="batch", reason="lc9.closed"
+        )
+        client = client_for(alice)
+        page = client.post(reverse("espace:space-reopen"), {"password": PASSWORD})
+        assert "appelez le 3422" in page.content.decode()
+        space.refresh_from_db()
+        assert space.state == Space.State.CLOSED
+
+    def test_lc8_a_closed_space_never_activated_comes_back_with_a_new_code(
+        self, informed
+    ) -> None:  # type: ignore[no-untyped-def]
+        space, _ = informed
+        with time_machine.travel(space.opposition_until + timedelta(minutes=1)):
+            services.space_auto_open(space=space)
+            services.space_close(actor=None, space=space, channel="phone")
+            code = code_issue(space=space, channel="email")
+            client = Client()
+            client.post(reverse("espace:activation"), _identity(code))
+            client.post(reverse("espace:activation-account"), _account())
+        space.refresh_from_db()
+        assert space.state == Space.State.ACTIVATED
+
+    def test_lc8_purged_holders_cannot_log_in(self, alice: User) -> None:
+        from espace import jobs
+
+        space = services.space_inform(
+            actor=None, space=Space.objects.create(beneficiary=alice.beneficiary)
+        )
+        services.space_activate(actor=alice, space=space)
+        closed = services.space_close(actor=alice, space=space, channel="web")
+        with time_machine.travel(closed.purge_after + timedelta(minutes=1)):
+            assert jobs.spaces_purge() == 1
+        alice.refresh_from_db()
+        assert alice.is_active is False

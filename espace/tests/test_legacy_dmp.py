@@ -15,6 +15,11 @@ from espace.models import Notification, Space, User
 State = Space.State
 
 
+@pytest.fixture(autouse=True)
+def campaign(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.LEGACY_CONFIRMATION_OPPOSED_BEFORE = timezone.now() + timedelta(minutes=5)
+
+
 @pytest.fixture
 def legacy(alice: User) -> Space:
     space = Space.objects.create(beneficiary=alice.beneficiary, legacy_dmp=True)
@@ -74,3 +79,16 @@ class LegacyDmpTestCase:
             legacy.legacy_dmp_integrated_at is not None
             and legacy.legacy_dmp_closed_at is None
         )
+
+
+@pytest.mark.django_db
+def test_lc11_the_campaign_only_asks_oppositions_made_before_its_date(
+    legacy: Space, settings
+) -> None:  # type: ignore[no-untyped-def]
+    services.space_oppose(actor=None, space=legacy, channel="web")
+    settings.LEGACY_CONFIRMATION_OPPOSED_BEFORE = timezone.now() - timedelta(days=1)
+    assert jobs.legacy_dmp_confirm() == 0
+    settings.LEGACY_CONFIRMATION_OPPOSED_BEFORE = None
+    assert jobs.legacy_dmp_confirm() == 0
+    legacy.refresh_from_db()
+    assert legacy.state == State.OPPOSED

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.utils import timezone
@@ -142,7 +143,11 @@ class ClosureTestCase:
         services.space_activate(actor=None, space=informed)
         closed = services.space_close(actor=None, space=informed, channel=WEB)
         space = services.space_request_deletion(actor=None, space=closed, channel=WEB)
-        assert space.purge_after - space.deletion_requested_at == timedelta(days=90)
+        assert (
+            space.purge_after
+            == space.deletion_requested_at + services.EARLY_DELETION_DELAY
+        )
+        assert space.purge_after < space.deletion_requested_at + relativedelta(months=3)
 
     def test_lc8_reopening_brings_the_archive_back(self, informed: Space) -> None:
         services.space_activate(actor=None, space=informed)

@@ -126,6 +126,7 @@ def test_opposition_new_code_activation_closure_and_reopening(
     # LC-8: re-opening brings the space back
     _login(page, outbox)
     expect(page.get_by_role("heading", name="Rouvrir mon espace")).to_be_visible()
+    page.get_by_label("Votre mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Rouvrir mon espace").click()
     expect(page.get_by_role("heading", name="Bonjour Bernard")).to_be_visible()
     assert Space.objects.get(beneficiary__nir=NIR).state == Space.State.ACTIVATED
