@@ -23,7 +23,6 @@ from django.utils.translation import gettext_lazy
 
 from espace import services
 from espace.models import Beneficiary, Space, SpaceHistory, User
-from lib.http import client_address
 
 PHONE = SpaceHistory.Channel.PHONE
 
@@ -60,11 +59,13 @@ class PhoneActionForm(forms.Form):
     vitale_serial = forms.CharField(
         label=gettext_lazy("N° de série de la carte Vitale (dicté par l'appelant)"),
         max_length=24,
+        required=False,
     )
     birth_date = forms.DateField(
         label=gettext_lazy("Date de naissance (dictée par l'appelant)"),
         input_formats=["%d/%m/%Y", "%Y-%m-%d"],
         help_text=gettext_lazy("JJ/MM/AAAA"),
+        required=False,
     )
     code = forms.CharField(
         label=gettext_lazy("Code provisoire (pour une opposition)"),
@@ -107,7 +108,8 @@ def _perform(
             vitale_serial=data["vitale_serial"],
             birth_date=data["birth_date"],
             code=data["code"] or "",
-            client_address=client_address(request),
+            # Throttled per agent and caller, not per call-centre address.
+            client_address=f"3422-{agent.pk}-{beneficiary.pk}",
         )
         services.space_oppose_with_code(
             code_row=code_row, actor=agent, channel=PHONE, request=request
@@ -135,6 +137,9 @@ def _perform(
         raise ValidationError(
             _("Le nouveau code n'a pas pu être envoyé : coordonnées manquantes ?")
         )
+    services.phone_action_audit(
+        actor=agent, space=space, code=f"lc3.new_code.{channel}"
+    )
     return _("Nouveau code envoyé.")
 
 
@@ -143,7 +148,14 @@ def beneficiary_phone(request: HttpRequest, object_id: str) -> HttpResponse:
     space = Space.objects.filter(beneficiary=beneficiary).first()
     form = PhoneActionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and space is not None:
-        if not _proof_ok(beneficiary, form.cleaned_data):
+        # A suspension is the agent's own decision (fraud): no caller to check.
+        needs_proof = form.cleaned_data["action"] != PhoneActionForm.Action.SUSPEND
+        if needs_proof and not _proof_ok(beneficiary, form.cleaned_data):
+            services.phone_action_audit(
+                actor=request.user,  # type: ignore[arg-type]
+                space=space,
+                code="3422.identity_refused",
+            )
             form.add_error(
                 None,
                 _(

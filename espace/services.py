@@ -718,6 +718,18 @@ def space_oppose_with_code(
 
 
 @transaction.atomic
+def phone_action_audit(*, actor: User, space: Space, code: str) -> None:
+    """An agent's act on the 3422 line that changes no state, for the record."""
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.EXECUTE,
+        target=space,
+        patient=space.beneficiary_id,
+        code=code,
+    )
+
+
+@transaction.atomic
 def new_code_by_letter(*, actor: User, space: Space) -> Notification:
     """LC-3 by phone: a new code by post, printed with the next letter batch."""
     notification = Notification.objects.create(

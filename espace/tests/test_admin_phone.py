@@ -121,3 +121,22 @@ class PhoneLineTestCase:
         url = reverse("admin:espace_beneficiary_phone", args=[caller.beneficiary_id])
         assert client_for(alice).get(url).status_code == 302
         assert client_for(bob).get(url).status_code == 302
+
+
+@pytest.mark.django_db
+def test_lc9_an_agent_suspends_without_a_caller_and_it_is_audited(
+    agnes: User, caller: Space, client_for
+) -> None:  # type: ignore[no-untyped-def]
+    from audit.models import AuditEvent
+
+    services.space_activate(actor=None, space=caller)
+    client = client_for(agnes)
+    url = reverse("admin:espace_beneficiary_phone", args=[caller.beneficiary_id])
+    assert client.post(url, {"action": "suspend"}).status_code == 302
+    caller.refresh_from_db()
+    assert caller.state == Space.State.SUSPENDED
+    refused = client.post(
+        url, {"action": "restore", "vitale_serial": "1", "birth_date": "01/01/2000"}
+    )
+    assert "Identité non vérifiée" in refused.content.decode()
+    assert AuditEvent.objects.filter(code="3422.identity_refused", actor=agnes).exists()
