@@ -259,6 +259,7 @@ class LegalRepresentation(models.Model):
         INVITED = "invited", _("Invitation envoyée")
         ACTIVE = "active", _("Active")
         ENDED = "ended", _("Terminée")
+        REFUSED = "refused", _("Invitation refusée")
 
     representative = models.ForeignKey(
         Beneficiary, on_delete=models.CASCADE, related_name="represented"

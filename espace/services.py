@@ -39,6 +39,7 @@ PENDING_SINCE = "pending_since"
 PENDING_FAILURES = "pending_failures"
 PENDING_HASH = "pending_hash"
 PASSWORD_RESETS_PER_HOUR = 5
+MAX_REPRESENTATIVES = 2  # LC-10: the two parents, or a guardian
 PENDING_TTL = 15 * 60
 
 
@@ -809,13 +810,24 @@ def representation_invite(
     )
     if other is None or other.user_id is None:
         return None
+    # A child has two legal representatives at most, and a refused
+    # invitation is not sent again (no flooding).
+    current = LegalRepresentation.objects.filter(
+        minor=minor,
+        status__in=[
+            LegalRepresentation.Status.ACTIVE,
+            LegalRepresentation.Status.INVITED,
+        ],
+    )
+    if current.count() >= MAX_REPRESENTATIVES:
+        return None
     invitation, created = LegalRepresentation.objects.get_or_create(
         representative=other,
         minor=minor,
         defaults={"status": LegalRepresentation.Status.INVITED},
     )
     if not created:
-        return invitation  # already invited, or already a representative
+        return invitation  # already invited, refused, or a representative
     audit_record(
         actor=actor,
         action=AuditEvent.Action.CREATE,
@@ -850,10 +862,11 @@ def representation_answer(
         representative__user=actor,
         status=LegalRepresentation.Status.INVITED,
     )
-    if accept:
-        changed.update(status=LegalRepresentation.Status.ACTIVE)
-    else:
-        changed.delete()
+    changed.update(
+        status=LegalRepresentation.Status.ACTIVE
+        if accept
+        else LegalRepresentation.Status.REFUSED
+    )
     audit_record(
         actor=actor,
         action=AuditEvent.Action.UPDATE if accept else AuditEvent.Action.DELETE,

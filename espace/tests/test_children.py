@@ -93,8 +93,13 @@ class SecondParentTestCase:
             representative=eve.beneficiary, minor=leo
         )
         client_for(eve).post(reverse("espace:invitation-refuse", args=[invitation.pk]))
-        assert not LegalRepresentation.objects.filter(pk=invitation.pk).exists()
+        invitation.refresh_from_db()
+        assert invitation.status == LegalRepresentation.Status.REFUSED
         assert leo not in profile_list_for(actor=eve)
+        # refused once: never sent again
+        self._invite(client_for(alice), leo, eve.beneficiary.nir, "01/10/1995")
+        invitation.refresh_from_db()
+        assert invitation.status == LegalRepresentation.Status.REFUSED
 
     def test_an_unknown_parent_gets_the_same_answer_and_nothing_is_created(
         self, alice: User, leo: Beneficiary, client_for
@@ -124,3 +129,32 @@ class SecondParentTestCase:
             .status_code
             == 404
         )
+
+
+@pytest.mark.django_db
+def test_lc10_a_child_has_two_representatives_at_most(
+    alice: User, eve: User, leo: Beneficiary, client_for
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.personas import make_user
+
+    third = make_user("zoe", User.Role.PATIENT)
+    body = "2850775056124"
+    Beneficiary.objects.create(
+        user=third,
+        nir=body + f"{97 - int(body) % 97:02d}",
+        birth_name="TIERS",
+        first_names="ZOE",
+        sex="F",
+        birth_date=date(1985, 7, 1),
+        birth_place_code="75056",
+    )
+    client = client_for(alice)
+    client.post(
+        reverse("espace:profile-share", args=[leo.pk]),
+        {"nir": eve.beneficiary.nir, "birth_date": "01/10/1995"},
+    )
+    client.post(
+        reverse("espace:profile-share", args=[leo.pk]),
+        {"nir": body + f"{97 - int(body) % 97:02d}", "birth_date": "01/07/1985"},
+    )
+    assert LegalRepresentation.objects.filter(minor=leo).count() == 2  # alice + eve
