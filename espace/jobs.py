@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -292,7 +292,7 @@ def minors_turning_18(*, batch: int = BATCH) -> int:
                     ],
                 )
                 .order_by("pk")
-                .select_for_update(skip_locked=True)
+                .select_for_update(skip_locked=True, of=("self",))
                 .values_list("pk", "minor_id")[:batch]
             )
             if not links:
@@ -508,14 +508,16 @@ def legacy_dmp_confirm(*, batch: int = BATCH) -> int:
         with transaction.atomic():
             rows = list(
                 Space.objects.filter(
+                    Exists(
+                        SpaceHistory.objects.filter(
+                            space=OuterRef("pk"), to_state=State.OPPOSED, at__lt=campaign
+                        )
+                    ),
                     legacy_dmp=True,
                     legacy_confirmation_at__isnull=True,
                     state=State.OPPOSED,
-                    history__to_state=State.OPPOSED,
-                    history__at__lt=campaign,
                 )
-                .distinct()
-                .select_for_update(skip_locked=True)
+                .select_for_update(skip_locked=True, of=("self",))
                 .values_list("pk", "beneficiary_id", "beneficiary__email")[:batch]
             )
             if not rows:
