@@ -510,7 +510,9 @@ def legacy_dmp_confirm(*, batch: int = BATCH) -> int:
                 Space.objects.filter(
                     Exists(
                         SpaceHistory.objects.filter(
-                            space=OuterRef("pk"), to_state=State.OPPOSED, at__lt=campaign
+                            space=OuterRef("pk"),
+                            to_state=State.OPPOSED,
+                            at__lt=campaign,
                         )
                     ),
                     legacy_dmp=True,
