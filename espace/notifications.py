@@ -83,6 +83,10 @@ def _activate_url() -> str:
     return str(settings.SITE_URL).rstrip("/") + "/activer/"
 
 
+def _oppose_url() -> str:
+    return str(settings.SITE_URL).rstrip("/") + "/opposition/"
+
+
 def _printed_url(url: str) -> str:
     """The address as printed on paper: no scheme, and a WORD JOINER (U+2060,
     invisible) after each slash so that the line never breaks inside it."""
@@ -118,6 +122,8 @@ def _context(
         "sent_on": timezone.localtime(sent_at).date(),
         "activate_url": _activate_url(),
         "printed_url": _printed_url(_activate_url()),
+        "oppose_url": _oppose_url(),
+        "printed_oppose_url": _printed_url(_oppose_url()),
         "reference": reference,
         "address_lines": [
             line.strip() for line in beneficiary.address.splitlines() if line.strip()

@@ -261,7 +261,7 @@ class InformationSendTestCase:
             "75002 PARIS",
             "3422",
             "/activer/",
-            "Je m'oppose",
+            "/opposition/",  # where to object online
             "Générer un nouveau code provisoire",
         ):
             assert expected in text
