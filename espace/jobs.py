@@ -46,6 +46,7 @@ class Move:
     due_column: str
     reason: str
     notify: str = ""  # notification kind, "" for none
+    notify_channel: str = "inapp"
 
 
 def _claim(move: Move, now: datetime, batch: int) -> list[tuple[int, int]]:
@@ -84,7 +85,9 @@ def _apply(
         batch_size=BATCH,
     )
     if move.notify:
-        notification_bulk_create(kind=move.notify, spaces=claimed)
+        notification_bulk_create(
+            kind=move.notify, spaces=claimed, channel=move.notify_channel
+        )
 
 
 def notification_bulk_create(
@@ -157,7 +160,7 @@ def _claim_and_apply_sql(
         notify = """, notes AS (
             INSERT INTO espace_notification
                 (beneficiary_id, kind, key, channel, status, created_at, attempts)
-            SELECT beneficiary_id, %(kind)s, %(kind)s || ':' || id, 'inapp', 'pending',
+            SELECT beneficiary_id, %(kind)s, %(kind)s || ':' || id, %(channel)s, 'pending',
                    %(now)s, 0
             FROM moved ON CONFLICT (key) DO NOTHING
         )"""
@@ -184,6 +187,7 @@ def _claim_and_apply_sql(
         "size": size,
         "reason": move.reason,
         "kind": move.notify,
+        "channel": move.notify_channel,
         **{f"u_{column}": value for column, value in updates.items()},
     }
     with connection.cursor() as cursor:
@@ -224,6 +228,7 @@ def spaces_close_suspended(*, batch: int = BATCH) -> int:
         due_column="suspension_ends_at",
         reason="lc9.closed",
         notify="lc9.closed",
+        notify_channel=Notification.Channel.EMAIL,  # LC-9: the holder is told
     )
     return _run(
         move,
@@ -385,7 +390,13 @@ JOBS: dict[str, Callable[..., int]] = {
 # ---------------------------------------------------------------- information (LC-2)
 
 LETTER_BATCH = 200  # letters per print batch (one PDF)
-SENDABLE_KINDS = ("lc2.information", "lc3.new_code", "lc10.adult_open")
+SENDABLE_KINDS = (
+    "lc2.information",
+    "lc3.new_code",
+    "lc10.adult_open",
+    "lc9.suspended",
+    "lc9.closed",
+)
 
 
 def information_enqueue_daily(*, batch: int = BATCH) -> int:

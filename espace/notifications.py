@@ -54,6 +54,11 @@ NEW_CODE = "lc3.new_code"
 # LC-10: at 18, a space opened during childhood stays open; the young adult
 # gets their own provisional code (the parents' access has ended).
 ADULT = "lc10.adult_open"
+# Notices without a code (LC-9, LC-12): kind -> e-mail template name.
+NOTICES = {
+    "lc9.suspended": "notice-suspended",
+    "lc9.closed": "notice-suspension-closed",
+}
 # Claims of one notification before the sweep gives it up (FAILED).
 MAX_ATTEMPTS = 5
 
@@ -244,6 +249,9 @@ def _undeliverable_reason(
             return "space_state"
         if notification.channel == Channel.INAPP:
             return "channel"
+    elif notification.kind in NOTICES:
+        if notification.channel != Channel.EMAIL:
+            return "channel"
     else:
         return "unknown_kind"
     if notification.channel == Channel.EMAIL and not beneficiary.email:
@@ -300,6 +308,8 @@ def notification_send(*, notification_id: int) -> bool:
         logger.warning("notification %s not sent: %s", notification.pk, reason)
         _mark([notification.pk], Status.FAILED)
         return False
+    if notification.kind in NOTICES:
+        return _notice_send(notification, space)
 
     sent_at = timezone.now()
     code = codes.code_issue(space=space, channel=notification.channel)
@@ -342,6 +352,32 @@ def notification_send(*, notification_id: int) -> bool:
             _mark([notification.pk], Status.FAILED)
             return False
     _sent([notification], [space])
+    return True
+
+
+def _notice_send(notification: Notification, space: Space) -> bool:
+    """A lifecycle notice by e-mail, with a link and no health content (LC-12)."""
+    context = {
+        "name": notification.beneficiary.display_name,
+        "site_url": str(settings.SITE_URL).rstrip("/"),
+        "suspension_ends_at": space.suspension_ends_at,
+    }
+    message = email_render(NOTICES[notification.kind], context)
+    email = EmailMultiAlternatives(
+        message.subject, message.text, to=[notification.beneficiary.email]
+    )
+    email.attach_alternative(message.html, "text/html")
+    try:
+        email.send()
+    except Exception as exc:  # any backend failure
+        logger.warning(
+            "notification %s: e-mail failed (%s)", notification.pk, type(exc).__name__
+        )
+        _mark([notification.pk], Status.FAILED)
+        return False
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Status.SENT, sent_at=timezone.now()
+    )
     return True
 
 

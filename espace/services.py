@@ -583,7 +583,7 @@ def space_suspend(
     """LC-9: suspended for fraud or malfunction; closes by itself after 6 weeks
     unless the holder objects."""
     current = Space.objects.get(pk=space.pk)
-    return _transition(
+    space = _transition(
         current,
         from_states=tuple(Space.OPEN_STATES),
         to=State.SUSPENDED,
@@ -597,6 +597,23 @@ def space_suspend(
         },
         request=request,
     )
+    # LC-9: the holder is told (e-mail without content; in the space otherwise).
+    email = (
+        Beneficiary.objects.filter(pk=space.beneficiary_id)
+        .values_list("email", flat=True)
+        .first()
+    )
+    notice = Notification.objects.create(
+        beneficiary_id=space.beneficiary_id,
+        kind="lc9.suspended",
+        key=f"lc9.suspended:{space.pk}:{int(timezone.now().timestamp())}",
+        channel=Notification.Channel.EMAIL if email else Notification.Channel.INAPP,
+    )
+    if email:
+        from espace.tasks import notification_send
+
+        transaction.on_commit(lambda: notification_send.delay(notice.pk))
+    return space
 
 
 @transaction.atomic

@@ -140,3 +140,26 @@ def test_lc9_an_agent_suspends_without_a_caller_and_it_is_audited(
     )
     assert "Identité non vérifiée" in refused.content.decode()
     assert AuditEvent.objects.filter(code="3422.identity_refused", actor=agnes).exists()
+
+
+@pytest.mark.django_db
+def test_lc9_the_holder_is_told_of_the_suspension_and_of_the_closure(
+    agnes: User,
+    caller: Space,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    from datetime import timedelta
+
+    import time_machine
+
+    from espace import jobs
+
+    services.space_activate(actor=None, space=caller)
+    with django_capture_on_commit_callbacks(execute=True):
+        suspended = services.space_suspend(actor=agnes, space=caller)
+    assert mail.outbox[-1].subject == "Votre espace Mon espace santé est suspendu"
+    assert mail.outbox[-1].to == [caller.beneficiary.email]
+    with time_machine.travel(suspended.suspension_ends_at + timedelta(minutes=1)):
+        assert jobs.spaces_close_suspended() == 1
+        assert jobs.notifications_send() == 1
+    assert mail.outbox[-1].subject == "Votre espace Mon espace santé est fermé"
