@@ -33,7 +33,8 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
@@ -177,23 +178,44 @@ def _has_postal_address(beneficiary: Beneficiary) -> bool:
 # ---------------------------------------------------------------- enqueue
 
 
+INFORMATION_ATTEMPTS = (
+    3  # failed informations retried (e.g. an address added by a later import)
+)
+
+
 def information_enqueue(*, limit: int) -> int:
     """LC-2, first half of the daily job: queue the information of up to
     `limit` spaces still to inform, oldest first.
 
-    E-mail when the beneficiary has an address, else a letter. One INSERT per
-    batch; a space that already has an information notification is skipped,
-    and the unique key makes a concurrent run harmless. Returns the number of
-    notifications queued.
+    E-mail when the beneficiary has an address, else a letter. A space whose
+    information is queued, going out or sent is skipped; one whose earlier
+    tries all failed (no address, a bounced e-mail) is tried again, a few
+    times, so that contact details fixed by a later import are used. The key
+    numbers the tries, so a concurrent run is harmless.
     """
-    already = Notification.objects.filter(
-        beneficiary_id=OuterRef("beneficiary_id"), kind=INFORMATION
+    live = Notification.objects.filter(
+        beneficiary_id=OuterRef("beneficiary_id"),
+        kind=INFORMATION,
+        status__in=[Status.PENDING, Status.SENDING, Status.SENT],
+    )
+    failed = (
+        Notification.objects.filter(
+            beneficiary_id=OuterRef("beneficiary_id"),
+            kind=INFORMATION,
+            status=Status.FAILED,
+        )
+        .order_by()
+        .values("beneficiary_id")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     rows = list(
         Space.objects.filter(state=Space.State.PENDING)
-        .filter(~Exists(already))
+        .filter(~Exists(live))
+        .annotate(failures=Coalesce(Subquery(failed), 0))
+        .filter(failures__lt=INFORMATION_ATTEMPTS)
         .order_by("pk")
-        .values_list("pk", "beneficiary_id", "beneficiary__email")[:limit]
+        .values_list("pk", "beneficiary_id", "beneficiary__email", "failures")[:limit]
     )
     Notification.objects.bulk_create(
         [
@@ -201,9 +223,10 @@ def information_enqueue(*, limit: int) -> int:
                 beneficiary_id=beneficiary_id,
                 kind=INFORMATION,
                 channel=Channel.EMAIL if email else Channel.LETTER,
-                key=f"{INFORMATION}:{space_id}",
+                key=f"{INFORMATION}:{space_id}"
+                + (f":{failures + 1}" if failures else ""),
             )
-            for space_id, beneficiary_id, email in rows
+            for space_id, beneficiary_id, email, failures in rows
         ],
         batch_size=1000,
         ignore_conflicts=True,
@@ -342,7 +365,7 @@ def notification_send(*, notification_id: int) -> bool:
             )
             _mark([notification.pk], Status.FAILED)
             if notification.kind == INFORMATION:
-                return _information_by_letter(space)
+                return _information_by_letter(space, notification)
             return False
     else:  # SMS
         try:
@@ -381,10 +404,11 @@ def _notice_send(notification: Notification, space: Space) -> bool:
     return True
 
 
-def _information_by_letter(space: Space) -> bool:
-    """LC-2: the e-mail could not be sent; the information goes by post."""
+def _information_by_letter(space: Space, source: Notification) -> bool:
+    """LC-2: the e-mail could not be sent; the information goes by post (one
+    letter per failed e-mail: the key derives from the e-mail's own)."""
     letter, _created = Notification.objects.get_or_create(
-        key=f"{INFORMATION}-letter:{space.pk}",
+        key=f"{source.key}:letter",
         defaults={
             "beneficiary_id": space.beneficiary_id,
             "kind": INFORMATION,

@@ -278,7 +278,7 @@ class InformationSendTestCase:
         email.refresh_from_db()
         assert email.status == Status.FAILED
         letter = Notification.objects.get(
-            key=f"lc2.information-letter:{alice_space.pk}"
+            key=f"lc2.information:{alice_space.pk}:letter"
         )
         assert (letter.channel, letter.status) == (Channel.LETTER, Status.SENT)
         assert len(_outbox("letters")) == 1
@@ -593,3 +593,29 @@ def test_sms_backend_is_pluggable(settings: Any) -> None:
     assert sms.LocmemSmsBackend.outbox == [("+33600000000", "Bonjour")]
     with pytest.raises(sms.SmsError):
         sms.send_sms(" ", "Bonjour")
+
+
+@pytest.mark.django_db
+def test_lc2_a_failed_information_is_tried_again_a_few_times(alice) -> None:  # type: ignore[no-untyped-def]
+    """No address yet: the letter fails; a later import adds one; the next
+    daily run informs the space. After 3 failures the space is left alone."""
+    from espace.jobs import letters_print
+    from espace.models import Beneficiary, Notification, Space
+
+    Beneficiary.objects.filter(pk=alice.beneficiary.pk).update(
+        email="", address="", postal_code="", city=""
+    )
+    space = Space.objects.create(beneficiary=alice.beneficiary)
+    assert notifications.information_enqueue(limit=10) == 1
+    letters_print()
+    assert (
+        Notification.objects.get(key=f"lc2.information:{space.pk}").status == "failed"
+    )
+    assert notifications.information_enqueue(limit=10) == 1  # second try
+    Beneficiary.objects.filter(pk=alice.beneficiary.pk).update(
+        address="12 rue des Lilas", postal_code="51100", city="REIMS"
+    )
+    letters_print()
+    space.refresh_from_db()
+    assert space.state == "informed"
+    assert notifications.information_enqueue(limit=10) == 0
