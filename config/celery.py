@@ -37,6 +37,11 @@ app.conf.beat_schedule = {
         "task": "espace.tasks.minors_turning_18",
         "schedule": crontab(hour=0, minute=15),
     },
+    # every day at 00:20, inform again at 18 those whose space never opened (LC-10)
+    "adults-informed-again": {
+        "task": "espace.tasks.adults_informed_again",
+        "schedule": crontab(hour=0, minute=20),
+    },
     # every day at 02:30, close spaces suspended 6 weeks ago without objection (LC-9)
     "spaces-close-suspended": {
         "task": "espace.tasks.spaces_close_suspended",

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -274,17 +274,14 @@ def minors_turning_18(*, batch: int = BATCH) -> int:
     """LC-10, CONS-7: at 18 the parents' access ends.
 
     A space opened during childhood stays open and the young adult gets their
-    own provisional code ("lc10.adult_open"). A space informed but never
-    opened is informed again, to the young adult, with a new 6-week
-    opposition window counted from that sending (back to PENDING: the
-    information job sends it with its code, then the clock starts).
+    own provisional code ("lc10.adult_open", by post). A space never opened
+    is informed again by `adults_informed_again`.
     """
     today = timezone.localdate()
     try:
         eighteen_years_ago = today.replace(year=today.year - 18)
     except ValueError:  # 29 February
         eighteen_years_ago = today.replace(year=today.year - 18, day=28)
-    now = timezone.now()
     done = 0
     while True:
         with transaction.atomic():
@@ -312,7 +309,6 @@ def minors_turning_18(*, batch: int = BATCH) -> int:
                 )
             )
             notifications = []
-            informed_again = []
             for space_id, beneficiary_id, state, email in spaces:
                 # The child's e-mail on file is often a parent's: the young
                 # adult's own code goes by post (LC-10).
@@ -327,9 +323,6 @@ def minors_turning_18(*, batch: int = BATCH) -> int:
                 )
                 if state in Space.OPEN_STATES:
                     kind, key = "lc10.adult_open", f"lc10.adult_open:{space_id}"
-                elif state == State.INFORMED:
-                    kind, key = "lc2.information", f"lc10.adult_informed:{space_id}"
-                    informed_again.append(space_id)
                 else:
                     continue  # never informed: the daily information job will
                 notifications.append(
@@ -339,28 +332,6 @@ def minors_turning_18(*, batch: int = BATCH) -> int:
                         key=key,
                         channel=channel,
                     )
-                )
-            if informed_again:
-                Space.objects.filter(
-                    pk__in=informed_again, state=State.INFORMED
-                ).update(
-                    state=State.PENDING,
-                    informed_at=None,
-                    opposition_until=None,
-                    updated_at=now,
-                )
-                SpaceHistory.objects.bulk_create(
-                    [
-                        SpaceHistory(
-                            space_id=pk,
-                            from_state=State.INFORMED,
-                            to_state=State.PENDING,
-                            channel=SpaceHistory.Channel.BATCH,
-                            reason="lc10.adult_informed",
-                            at=now,
-                        )
-                        for pk in informed_again
-                    ]
                 )
             Notification.objects.bulk_create(notifications, ignore_conflicts=True)
             audit_append_bulk(
@@ -378,7 +349,105 @@ def minors_turning_18(*, batch: int = BATCH) -> int:
             done += len(links)
 
 
+def adults_informed_again(*, batch: int = BATCH, window_days: int = 31) -> int:
+    """LC-10 (seed 000, « À savoir »): a space not opened before 18 — informed
+    or opposed during childhood, with or without a representative on file —
+    is informed again at 18, to the young adult, with a new 6-week opposition
+    window counted from that sending (back to PENDING; the information job
+    sends it with its code). Runs daily over the last month's birthdays, so
+    a missed day catches up; the notification key makes it happen once."""
+    today = timezone.localdate()
+    try:
+        cutoff = today.replace(year=today.year - 18)
+    except ValueError:  # 29 February
+        cutoff = today.replace(year=today.year - 18, day=28)
+    already = Notification.objects.filter(
+        beneficiary_id=OuterRef("beneficiary_id"),
+        key__startswith="lc10.adult_informed:",
+    )
+    candidates = (
+        Space.objects.filter(
+            state__in=[State.INFORMED, State.OPPOSED],
+            beneficiary__birth_date__gt=cutoff - timedelta(days=window_days),
+            beneficiary__birth_date__lte=cutoff,
+        )
+        .filter(~Exists(already))
+        .annotate(decided_at=Max("history__at"))
+        .values_list(
+            "pk",
+            "beneficiary_id",
+            "state",
+            "beneficiary__birth_date",
+            "decided_at",
+            "beneficiary__email",
+        )[:batch]
+    )
+    now = timezone.now()
+    rows = []
+    for space_id, beneficiary_id, state, birth_date, decided_at, email in candidates:
+        try:
+            birthday = birth_date.replace(year=birth_date.year + 18)
+        except ValueError:  # born on 29 February
+            birthday = birth_date.replace(year=birth_date.year + 18, day=28)
+        if decided_at is not None and timezone.localdate(decided_at) >= birthday:
+            continue  # informed or opposed as an adult: nothing to redo
+        rows.append((space_id, beneficiary_id, state, email))
+    if not rows:
+        return 0
+    with transaction.atomic():
+        moved = []
+        for space_id, beneficiary_id, state, email in rows:
+            if Space.objects.filter(pk=space_id, state=state).update(
+                state=State.PENDING,
+                informed_at=None,
+                opposition_until=None,
+                updated_at=now,
+            ):
+                moved.append((space_id, beneficiary_id, state, email))
+        SpaceHistory.objects.bulk_create(
+            [
+                SpaceHistory(
+                    space_id=pk,
+                    from_state=state,
+                    to_state=State.PENDING,
+                    channel=SpaceHistory.Channel.BATCH,
+                    reason="lc10.adult_informed",
+                    at=now,
+                )
+                for pk, _b, state, _e in moved
+            ]
+        )
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    beneficiary_id=beneficiary_id,
+                    kind="lc2.information",
+                    key=f"lc10.adult_informed:{pk}",
+                    channel=Notification.Channel.EMAIL
+                    if email
+                    else Notification.Channel.LETTER,
+                )
+                for pk, beneficiary_id, _s, email in moved
+            ],
+            ignore_conflicts=True,
+        )
+        audit_append_bulk(
+            [
+                Entry(
+                    action=AuditEvent.Action.UPDATE,
+                    target_type="espace.space",
+                    target_id=str(pk),
+                    patient_id=beneficiary_id,
+                    code="lc10.adult_informed",
+                )
+                for pk, beneficiary_id, _s, _e in moved
+            ]
+        )
+    return len(moved)
+
+
 JOBS: dict[str, Callable[..., int]] = {
+    "adults_informed": adults_informed_again,
     "auto_open": spaces_auto_open,
     "close_suspended": spaces_close_suspended,
     "purge": spaces_purge,

@@ -122,3 +122,10 @@ def legacy_dmp_confirm() -> int:
     from espace.jobs import legacy_dmp_confirm as job
 
     return job()
+
+
+@shared_task(name="espace.tasks.adults_informed_again")
+def adults_informed_again() -> int:
+    from espace.jobs import adults_informed_again as job
+
+    return job()

@@ -193,6 +193,8 @@ class OtherJobsTestCase:
         )
         Beneficiary.objects.filter(pk=child.pk).update(email="leo.adulte@example.test")
         assert jobs.minors_turning_18() == 1
+        assert jobs.adults_informed_again() == 1
+        assert jobs.adults_informed_again() == 0  # once
         space.refresh_from_db()
         assert space.state == State.PENDING  # informed again, to the young adult
         assert jobs.notifications_send() == 1
@@ -305,3 +307,45 @@ def test_lc2_the_tick_informs_by_email_and_by_letter(alice: User, settings) -> N
         "lifecycle_tick", "--only", "information", "--only", "send", stdout=out
     )
     assert "information : 0" in out.getvalue() and "send : 0" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_lc10_a_minor_without_a_representative_on_file_is_informed_at_18() -> None:
+    today = timezone.localdate()
+    child = _beneficiaries(
+        1, start=960, birth=today.replace(year=today.year - 18) - timedelta(days=3)
+    )[0]
+    old = timezone.now() - timedelta(days=400)
+    space = Space.objects.create(
+        beneficiary=child,
+        state=State.OPPOSED,
+        informed_at=old,
+        opposition_until=old + timedelta(weeks=6),
+    )
+    SpaceHistory.objects.create(
+        space=space, from_state="informed", to_state="opposed", channel="web", at=old
+    )
+    assert jobs.adults_informed_again() == 1
+    space.refresh_from_db()
+    assert space.state == State.PENDING
+    assert (
+        Notification.objects.get(key=f"lc10.adult_informed:{space.pk}").channel
+        == "letter"
+    )
+
+
+@pytest.mark.django_db
+def test_lc10_an_adult_opposition_is_left_alone() -> None:
+    today = timezone.localdate()
+    child = _beneficiaries(
+        1, start=970, birth=today.replace(year=today.year - 18) - timedelta(days=10)
+    )[0]
+    space = Space.objects.create(beneficiary=child, state=State.OPPOSED)
+    SpaceHistory.objects.create(
+        space=space,
+        from_state="informed",
+        to_state="opposed",
+        channel="web",
+        at=timezone.now(),
+    )
+    assert jobs.adults_informed_again() == 0
