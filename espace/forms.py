@@ -67,6 +67,17 @@ class TotpEnrolForm(CodeForm):
         return password
 
 
+def french_date_field(label: Any, autocomplete: str = "off") -> forms.DateField:
+    """A date typed as JJ/MM/AAAA (ISO accepted too), with a French error."""
+    return forms.DateField(
+        label=label,
+        help_text=_("Format : JJ/MM/AAAA"),
+        input_formats=["%d/%m/%Y", "%Y-%m-%d"],
+        error_messages={"invalid": _("Saisissez une date au format JJ/MM/AAAA.")},
+        widget=forms.DateInput(attrs={"autocomplete": autocomplete}),
+    )
+
+
 class IdentityForm(forms.Form):
     """The identity proof of LC-3/LC-4/LC-6: NIR, carte Vitale serial, birth date."""
 
@@ -82,13 +93,7 @@ class IdentityForm(forms.Form):
         max_length=24,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    birth_date = forms.DateField(
-        label=_("Date de naissance"),
-        help_text=_("Format : JJ/MM/AAAA"),
-        input_formats=["%d/%m/%Y", "%Y-%m-%d"],
-        error_messages={"invalid": _("Saisissez une date au format JJ/MM/AAAA.")},
-        widget=forms.DateInput(attrs={"autocomplete": "bday"}),
-    )
+    birth_date = french_date_field(_("Date de naissance"), autocomplete="bday")
 
 
 class IdentityCodeForm(IdentityForm):
@@ -168,56 +173,6 @@ class AccountForm(forms.Form):
         return data
 
 
-class CloseForm(forms.Form):
-    """LC-8: closing needs the password again (STYLE R11, sensitive action)."""
-
-    password = forms.CharField(
-        label=_("Votre mot de passe"),
-        strip=False,
-        max_length=128,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-    early_deletion = forms.BooleanField(
-        label=_(
-            "Je demande aussi la suppression anticipée de mes données "
-            "(au plus tard sous 3 mois), sans archivage de 10 ans."
-        ),
-        required=False,
-    )
-    confirm = forms.BooleanField(
-        label=_("Je comprends que mon espace et mon DMP seront fermés."),
-        error_messages={
-            "required": _("Cochez cette case pour confirmer la fermeture.")
-        },
-    )
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def clean_password(self) -> str:
-        password = str(self.cleaned_data.get("password") or "")
-        if not self.user.check_password(password):
-            raise forms.ValidationError(_("Mot de passe incorrect."))
-        return password
-
-
-class InviteForm(forms.Form):
-    """LC-10: the other parent, identified by NIR and birth date."""
-
-    nir = forms.CharField(
-        label=_("Numéro de sécurité sociale (NIR) de l'autre parent"),
-        max_length=21,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-    birth_date = forms.DateField(
-        label=_("Sa date de naissance"),
-        help_text=_("Format : JJ/MM/AAAA"),
-        input_formats=["%d/%m/%Y", "%Y-%m-%d"],
-        error_messages={"invalid": _("Saisissez une date au format JJ/MM/AAAA.")},
-    )
-
-
 class ReauthForm(forms.Form):
     """The password again, before a sensitive action (STYLE R11)."""
 
@@ -237,3 +192,32 @@ class ReauthForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError(_("Mot de passe incorrect."))
         return password
+
+
+class CloseForm(ReauthForm):
+    """LC-8: closing needs the password again (STYLE R11, sensitive action)."""
+
+    early_deletion = forms.BooleanField(
+        label=_(
+            "Je demande aussi la suppression anticipée de mes données "
+            "(au plus tard sous 3 mois), sans archivage de 10 ans."
+        ),
+        required=False,
+    )
+    confirm = forms.BooleanField(
+        label=_("Je comprends que mon espace et mon DMP seront fermés."),
+        error_messages={
+            "required": _("Cochez cette case pour confirmer la fermeture.")
+        },
+    )
+
+
+class InviteForm(forms.Form):
+    """LC-10: the other parent, identified by NIR and birth date."""
+
+    nir = forms.CharField(
+        label=_("Numéro de sécurité sociale (NIR) de l'autre parent"),
+        max_length=21,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    birth_date = french_date_field(_("Sa date de naissance"))

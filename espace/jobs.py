@@ -28,6 +28,8 @@ from espace.models import (
     Space,
     SpaceHistory,
 )
+from espace.selectors import adult_cutoff
+from lib.dates import add_years
 
 State = Space.State
 BATCH = 5000
@@ -112,6 +114,24 @@ def notification_bulk_create(
     )
 
 
+def _audit_updates(
+    rows: Iterable[tuple[int, int]], *, target_type: str, code: str
+) -> None:
+    """One hash-chained audit entry per (object id, beneficiary id) row."""
+    audit_append_bulk(
+        [
+            Entry(
+                action=AuditEvent.Action.UPDATE,
+                target_type=target_type,
+                target_id=str(object_id),
+                patient_id=patient_id,
+                code=code,
+            )
+            for object_id, patient_id in rows
+        ]
+    )
+
+
 def _run(
     move: Move, *, batch: int, updates: dict[str, Any], limit: int | None = None
 ) -> int:
@@ -128,18 +148,7 @@ def _run(
                     _apply(move, claimed, now, updates)
             if not claimed:
                 break
-            audit_append_bulk(
-                [
-                    Entry(
-                        action=AuditEvent.Action.UPDATE,
-                        target_type="espace.space",
-                        target_id=str(space_id),
-                        patient_id=beneficiary_id,
-                        code=move.reason,
-                    )
-                    for space_id, beneficiary_id in claimed
-                ]
-            )
+            _audit_updates(claimed, target_type="espace.space", code=move.reason)
         done += len(claimed)
     return done
 
@@ -277,11 +286,7 @@ def minors_turning_18(*, batch: int = BATCH) -> int:
     own provisional code ("lc10.adult_open", by post). A space never opened
     is informed again by `adults_informed_again`.
     """
-    today = timezone.localdate()
-    try:
-        eighteen_years_ago = today.replace(year=today.year - 18)
-    except ValueError:  # 29 February
-        eighteen_years_ago = today.replace(year=today.year - 18, day=28)
+    eighteen_years_ago = adult_cutoff()
     done = 0
     while True:
         with transaction.atomic():
@@ -334,17 +339,8 @@ def minors_turning_18(*, batch: int = BATCH) -> int:
                     )
                 )
             Notification.objects.bulk_create(notifications, ignore_conflicts=True)
-            audit_append_bulk(
-                [
-                    Entry(
-                        action=AuditEvent.Action.UPDATE,
-                        target_type="espace.legalrepresentation",
-                        target_id=str(pk),
-                        patient_id=minor_id,
-                        code="lc10.majority",
-                    )
-                    for pk, minor_id in links
-                ]
+            _audit_updates(
+                links, target_type="espace.legalrepresentation", code="lc10.majority"
             )
             done += len(links)
 
@@ -356,11 +352,7 @@ def adults_informed_again(*, batch: int = BATCH, window_days: int = 31) -> int:
     window counted from that sending (back to PENDING; the information job
     sends it with its code). Runs daily over the last month's birthdays, so
     a missed day catches up; the notification key makes it happen once."""
-    today = timezone.localdate()
-    try:
-        cutoff = today.replace(year=today.year - 18)
-    except ValueError:  # 29 February
-        cutoff = today.replace(year=today.year - 18, day=28)
+    cutoff = adult_cutoff()
     already = Notification.objects.filter(
         beneficiary_id=OuterRef("beneficiary_id"),
         key__startswith="lc10.adult_informed:",
@@ -385,10 +377,7 @@ def adults_informed_again(*, batch: int = BATCH, window_days: int = 31) -> int:
     now = timezone.now()
     rows = []
     for space_id, beneficiary_id, state, birth_date, decided_at, email in candidates:
-        try:
-            birthday = birth_date.replace(year=birth_date.year + 18)
-        except ValueError:  # born on 29 February
-            birthday = birth_date.replace(year=birth_date.year + 18, day=28)
+        birthday = add_years(birth_date, 18)
         if decided_at is not None and timezone.localdate(decided_at) >= birthday:
             continue  # informed or opposed as an adult: nothing to redo
         rows.append((space_id, beneficiary_id, state, email))
@@ -431,17 +420,10 @@ def adults_informed_again(*, batch: int = BATCH, window_days: int = 31) -> int:
             ],
             ignore_conflicts=True,
         )
-        audit_append_bulk(
-            [
-                Entry(
-                    action=AuditEvent.Action.UPDATE,
-                    target_type="espace.space",
-                    target_id=str(pk),
-                    patient_id=beneficiary_id,
-                    code="lc10.adult_informed",
-                )
-                for pk, beneficiary_id, _s, _e in moved
-            ]
+        _audit_updates(
+            [(pk, beneficiary_id) for pk, beneficiary_id, _s, _e in moved],
+            target_type="espace.space",
+            code="lc10.adult_informed",
         )
     return len(moved)
 
@@ -553,18 +535,7 @@ def legacy_dmp_integrate(*, batch: int = BATCH) -> int:
             Space.objects.filter(pk__in=[pk for pk, _ in rows]).update(
                 legacy_dmp_integrated_at=now
             )
-            audit_append_bulk(
-                [
-                    Entry(
-                        action=AuditEvent.Action.UPDATE,
-                        target_type="espace.space",
-                        target_id=str(pk),
-                        patient_id=beneficiary_id,
-                        code="lc11.integrated",
-                    )
-                    for pk, beneficiary_id in rows
-                ]
-            )
+            _audit_updates(rows, target_type="espace.space", code="lc11.integrated")
             notification_bulk_create(kind="lc11.integrated", spaces=rows)
         done += len(rows)
 
@@ -636,17 +607,10 @@ def legacy_dmp_confirm(*, batch: int = BATCH) -> int:
                 ],
                 ignore_conflicts=True,
             )
-            audit_append_bulk(
-                [
-                    Entry(
-                        action=AuditEvent.Action.UPDATE,
-                        target_type="espace.space",
-                        target_id=str(pk),
-                        patient_id=beneficiary_id,
-                        code="lc11.confirmation",
-                    )
-                    for pk, beneficiary_id, _ in rows
-                ]
+            _audit_updates(
+                [(pk, beneficiary_id) for pk, beneficiary_id, _ in rows],
+                target_type="espace.space",
+                code="lc11.confirmation",
             )
         done += len(rows)
 

@@ -10,14 +10,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from espace.models import Beneficiary, LegalRepresentation, User
+from lib.dates import add_years
 
 
-def _adult_cutoff() -> dt.date:
-    today = timezone.localdate()
-    try:
-        return today.replace(year=today.year - 18)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - 18, day=28)
+def adult_cutoff() -> dt.date:
+    """Whoever was born on or before this date is 18 or older today."""
+    return add_years(timezone.localdate(), -18)
 
 
 def profile_list_for(*, actor: User) -> list[Beneficiary]:
@@ -30,7 +28,7 @@ def profile_list_for(*, actor: User) -> list[Beneficiary]:
         Beneficiary.objects.filter(
             representatives__representative=own,
             representatives__status=LegalRepresentation.Status.ACTIVE,
-            birth_date__gt=_adult_cutoff(),
+            birth_date__gt=adult_cutoff(),
         )
         .order_by("birth_date", "pk")
         .distinct()

@@ -660,12 +660,9 @@ def space_purge(*, space: Space) -> Space:
 
 
 def beneficiary_is_minor(beneficiary: Beneficiary) -> bool:
-    today = timezone.localdate()
-    try:
-        cutoff = today.replace(year=today.year - 18)
-    except ValueError:  # 29 February
-        cutoff = today.replace(year=today.year - 18, day=28)
-    return beneficiary.birth_date > cutoff
+    from espace.selectors import adult_cutoff
+
+    return beneficiary.birth_date > adult_cutoff()
 
 
 @transaction.atomic
