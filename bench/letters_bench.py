@@ -24,13 +24,14 @@ import time
 from pathlib import Path
 from unittest import mock
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from weasyprint import HTML
 
 from bench.common import Context, Row, compare, no_gc
 from espace import notifications
-from espace.models import Beneficiary, Notification, Space
+from espace.models import Beneficiary, Notification, PrintBatch, Space
 
 SINGLE = 40
 WARMUP = 4
@@ -57,6 +58,7 @@ def _clear() -> None:
         Notification.objects.filter(beneficiary__in=beneficiaries).delete()
         Space.objects.filter(beneficiary__in=beneficiaries).delete()
         beneficiaries.delete()
+        PrintBatch.objects.filter(notifications__isnull=True).delete()
 
 
 def _letters(count: int, start: int) -> list[int]:
@@ -169,9 +171,12 @@ def _batch() -> list[Row]:
 
     with mock.patch.object(notifications, "render_many", spy), no_gc():
         wall_start, cpu_start = time.perf_counter(), time.thread_time()
-        pdf = notifications.letters_print_batch(limit=BATCH)
+        batch = notifications.letters_print_batch(limit=BATCH)
         ours_s = time.perf_counter() - wall_start
         ours_cpu = time.thread_time() - cpu_start
+    assert batch is not None
+    with default_storage.open(batch.file) as stored:
+        pdf = stored.read()
     pages = _pages(pdf) or BATCH
     htmls = captured[0]
 

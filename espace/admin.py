@@ -346,7 +346,11 @@ class SpaceAdmin(admin.ModelAdmin[Space]):
     def get_urls(self) -> list[Any]:
         from django.urls import path
 
-        from espace.admin_views import letters_print_view, spaces_dashboard
+        from espace.admin_views import (
+            letters_print_view,
+            print_batch_download_view,
+            spaces_dashboard,
+        )
 
         return [
             path(
@@ -358,6 +362,11 @@ class SpaceAdmin(admin.ModelAdmin[Space]):
                 "impression/",
                 self.admin_site.admin_view(letters_print_view),
                 name="espace_space_print",
+            ),
+            path(
+                "impression/<int:batch_id>/",
+                self.admin_site.admin_view(print_batch_download_view),
+                name="espace_space_print_download",
             ),
             *super().get_urls(),
         ]

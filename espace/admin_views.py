@@ -22,7 +22,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from espace import services
-from espace.models import Beneficiary, Space, SpaceHistory, User
+from espace.models import (
+    Beneficiary,
+    Notification,
+    PrintBatch,
+    Space,
+    SpaceHistory,
+    User,
+)
 
 PHONE = SpaceHistory.Channel.PHONE
 
@@ -213,21 +220,47 @@ def spaces_dashboard(request: HttpRequest) -> HttpResponse:
             for week, counts in weeks.items()
         ],
         "state_labels": [label for _value, label in states],
+        "batches": PrintBatch.objects.exclude(
+            status=PrintBatch.Status.ABANDONED
+        ).order_by("-created_at")[:20],
+        "letters_waiting": Notification.objects.filter(
+            channel=Notification.Channel.LETTER, status=Notification.Status.PENDING
+        ).count(),
         "opts": Space._meta,
     }
     return TemplateResponse(request, "admin/espace/spaces_dashboard.html", context)
 
 
 def letters_print_view(request: HttpRequest) -> HttpResponse:
-    """One print batch of pending letters, as a PDF download (LC-2)."""
+    """Prepare one print batch of pending letters (LC-2), then back to the
+    dashboard, where ready batches are listed for download."""
     from espace.notifications import letters_print_batch
 
     if request.method != "POST":
         return redirect("admin:espace_space_dashboard")
-    pdf = letters_print_batch(limit=200)
-    if not pdf:
+    batch = letters_print_batch(limit=200)
+    if batch is None:
         messages.info(request, _("Aucun courrier en attente d'impression."))
-        return redirect("admin:espace_space_dashboard")
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = 'attachment; filename="lot-courriers.pdf"'
+    else:
+        messages.success(
+            request,
+            _("Lot n° %(number)s prêt : %(letters)s courrier(s) à télécharger.")
+            % {"number": batch.pk, "letters": batch.letters},
+        )
+    return redirect("admin:espace_space_dashboard")
+
+
+def print_batch_download_view(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """A ready batch's PDF, for the printer (counted and audited)."""
+    from espace.notifications import print_batch_download
+
+    batch = get_object_or_404(PrintBatch, pk=batch_id, status=PrintBatch.Status.READY)
+    assert isinstance(request.user, User)
+    response = HttpResponse(
+        print_batch_download(actor=request.user, batch=batch),
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="lot-courriers-{batch.pk:09d}.pdf"'
+    )
     return response

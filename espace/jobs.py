@@ -488,16 +488,18 @@ def letters_print(*, batch: int = BATCH) -> int:
     from espace.notifications import letters_print_batch
 
     printed = 0
-    while printed < batch and letters_print_batch(limit=LETTER_BATCH):
+    while printed < batch and letters_print_batch(limit=LETTER_BATCH) is not None:
         printed += 1
     return printed
 
 
 def notifications_sweep_stale(*, batch: int = BATCH) -> int:
-    """SEC-6: notifications claimed by a worker that died go back to the queue."""
-    from espace.notifications import notifications_sweep
+    """SEC-6: notifications claimed by a worker that died go back to the queue,
+    and so do the letters of a print batch whose worker died."""
+    from espace.notifications import notifications_sweep, print_batches_sweep
 
-    return notifications_sweep(older_than=timedelta(minutes=15))
+    stale = timedelta(minutes=15)
+    return notifications_sweep(older_than=stale) + print_batches_sweep(older_than=stale)
 
 
 JOBS.update(

@@ -471,6 +471,47 @@ class ProvisionalCode(models.Model):
         return f"Code #{self.pk}"
 
 
+class PrintBatch(models.Model):
+    """One PDF of many letters for the printer (LC-2, batch mode).
+
+    Exactly-once publication (SEC-6): letters are claimed into a RENDERING
+    batch, the PDF is written to storage, then one transaction turns the batch
+    READY and its letters SENT. Only READY batches are shown to agents and
+    copied to the printer's folder (the outbox). A worker killed while
+    rendering leaves a RENDERING batch that the sweep ABANDONS, its letters
+    going back to the queue for another batch: no letter is printed twice.
+    """
+
+    class Status(models.TextChoices):
+        RENDERING = "rendering", _("En préparation")
+        READY = "ready", _("Prêt à imprimer")
+        ABANDONED = "abandoned", _("Abandonné (relancé dans un autre lot)")
+
+    status = models.CharField(
+        max_length=9, choices=Status.choices, default=Status.RENDERING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    # Copied to the printer's folder (idempotent: a fixed name per batch).
+    published_at = models.DateTimeField(null=True, blank=True)
+    letters = models.PositiveIntegerField(default=0)
+    pages = models.PositiveIntegerField(default=0)
+    # The PDF in the (encrypted) default storage: names, addresses and codes.
+    file = models.CharField(max_length=255, blank=True)
+    downloads = models.PositiveIntegerField(default=0)
+    last_download_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lot de courriers")
+        verbose_name_plural = _("lots de courriers")
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="print_batch_state")
+        ]
+
+    def __str__(self) -> str:
+        return f"Lot de courriers n° {self.pk}"
+
+
 class Notification(models.Model):
     """The outbox of messages to a beneficiary (LC-2, LC-12): e-mail, SMS,
     postal letter or in-app. Never any health content: a kind and a link.
@@ -509,6 +550,14 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Letters in batch mode: the batch they were claimed into (PrintBatch).
+    print_batch = models.ForeignKey(
+        PrintBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
 
     class Meta:
         verbose_name = _("notification")

@@ -31,6 +31,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Subquery
@@ -42,7 +44,14 @@ from django.utils.translation import gettext_lazy
 from audit.models import AuditEvent
 from audit.services import audit_record
 from espace import codes
-from espace.models import Beneficiary, Notification, ProvisionalCode, Space
+from espace.models import (
+    Beneficiary,
+    Notification,
+    PrintBatch,
+    ProvisionalCode,
+    Space,
+    User,
+)
 from espace.services import space_inform
 from lib import outbox
 from lib.pdf import render_many, render_pdf
@@ -426,7 +435,9 @@ def notifications_sweep(*, older_than: timedelta) -> int:
     given up (FAILED) for an agent to look at. Returns how many were re-queued.
     """
     stuck = Notification.objects.filter(
-        status=Status.SENDING, claimed_at__lt=timezone.now() - older_than
+        status=Status.SENDING,
+        claimed_at__lt=timezone.now() - older_than,
+        print_batch__isnull=True,  # print batches: print_batches_sweep
     )
     stuck.filter(attempts__gte=MAX_ATTEMPTS).update(status=Status.FAILED)
     return stuck.filter(attempts__lt=MAX_ATTEMPTS).update(
@@ -434,25 +445,22 @@ def notifications_sweep(*, older_than: timedelta) -> int:
     )
 
 
-def letters_print_batch(*, limit: int) -> bytes:
+def letters_print_batch(*, limit: int) -> PrintBatch | None:
     """LC-2, batch mode: up to `limit` pending letters as one PDF, one letter
-    after the other, each on its own pages; written to the outbox
-    (`letters/`), marked sent, and returned. b"" when there is nothing to print.
+    after the other, each on its own pages. Returns the READY batch (its PDF
+    in storage, a copy in the printer's folder), or None when there was
+    nothing to print.
+
+    Exactly once (SEC-6, see PrintBatch): claim into a RENDERING batch,
+    render, store, then READY + letters SENT in one transaction. If the sweep
+    abandoned the batch meanwhile (a worker thought dead), its letters are
+    already back in the queue: the PDF is thrown away.
     """
-    with transaction.atomic():
-        ids = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(status=Status.PENDING, channel=Channel.LETTER)
-            .order_by("created_at", "pk")
-            .values_list("pk", flat=True)[:limit]
-        )
-        Notification.objects.filter(pk__in=ids, status=Status.PENDING).update(
-            status=Status.SENDING,
-            claimed_at=timezone.now(),
-            attempts=F("attempts") + 1,
-        )
+    batch = _print_batch_claim(limit)
+    if batch is None:
+        return None
     notifications = list(
-        Notification.objects.filter(pk__in=ids, status=Status.SENDING)
+        Notification.objects.filter(print_batch=batch, status=Status.SENDING)
         .select_related("beneficiary__space")
         .order_by("created_at", "pk")
     )
@@ -461,30 +469,140 @@ def letters_print_batch(*, limit: int) -> bytes:
     htmls: list[str] = []
     failed: list[int] = []
     sent_at = timezone.now()
-    for notification in notifications:
-        space = _space_of(notification.beneficiary)
-        reason = _undeliverable_reason(notification, space)
-        if reason is not None or space is None:
-            logger.warning("notification %s not printed: %s", notification.pk, reason)
-            failed.append(notification.pk)
-            continue
-        code = codes.code_issue(space=space, channel=ProvisionalCode.Channel.LETTER)
-        context = _context(
-            beneficiary=notification.beneficiary,
-            code=code,
-            sent_at=sent_at,
-            reference=_reference(notification),
-        )
-        htmls.append(letter_html(context, notification.kind))
-        printable.append(notification)
-        spaces.append(space)
-    _mark(failed, Status.FAILED)
+    with transaction.atomic():  # the batch's codes: one commit, not one each
+        for notification in notifications:
+            space = _space_of(notification.beneficiary)
+            reason = _undeliverable_reason(notification, space)
+            if reason is not None or space is None:
+                logger.warning(
+                    "notification %s not printed: %s", notification.pk, reason
+                )
+                failed.append(notification.pk)
+                continue
+            code = codes.code_issue(space=space, channel=ProvisionalCode.Channel.LETTER)
+            context = _context(
+                beneficiary=notification.beneficiary,
+                code=code,
+                sent_at=sent_at,
+                reference=_reference(notification),
+            )
+            htmls.append(letter_html(context, notification.kind))
+            printable.append(notification)
+            spaces.append(space)
+        _mark(failed, Status.FAILED)
+        Notification.objects.filter(pk__in=failed).update(print_batch=None)
     if not htmls:
-        return b""
-    pdf = render_many(htmls)
-    outbox.write("letters", ".pdf", pdf)
-    _sent(printable, spaces)
-    return pdf
+        PrintBatch.objects.filter(
+            pk=batch.pk, status=PrintBatch.Status.RENDERING
+        ).update(status=PrintBatch.Status.ABANDONED)
+        return None
+    name = default_storage.save(
+        f"print-batches/lot-{batch.pk:09d}.pdf", ContentFile(render_many(htmls))
+    )
+    with transaction.atomic():
+        ready = PrintBatch.objects.filter(
+            pk=batch.pk, status=PrintBatch.Status.RENDERING
+        ).update(
+            status=PrintBatch.Status.READY,
+            ready_at=timezone.now(),
+            letters=len(printable),
+            file=name,
+        )
+        if ready:
+            _sent(printable, spaces)
+            transaction.on_commit(lambda: print_batch_publish(batch_id=batch.pk))
+    if not ready:
+        default_storage.delete(name)
+        return None
+    batch.refresh_from_db()
+    return batch
+
+
+def _print_batch_claim(limit: int) -> PrintBatch | None:
+    """Pending letters (oldest first) into a new RENDERING batch, atomically
+    (R15: SKIP LOCKED, so two printers never share a letter)."""
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.PENDING, channel=Channel.LETTER)
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return None
+        batch = PrintBatch.objects.create()
+        Notification.objects.filter(pk__in=ids, status=Status.PENDING).update(
+            status=Status.SENDING,
+            claimed_at=timezone.now(),
+            attempts=F("attempts") + 1,
+            print_batch=batch,
+        )
+    return batch
+
+
+def print_batch_publish(*, batch_id: int) -> bool:
+    """Copy a READY batch to the printer's folder (the outbox, `letters/`)
+    under a name fixed by the batch: publishing twice replaces the same file,
+    so the printer sees each batch once. True when a copy was written."""
+    batch = PrintBatch.objects.filter(
+        pk=batch_id, status=PrintBatch.Status.READY
+    ).first()
+    if batch is None:
+        return False
+    with default_storage.open(batch.file) as source:
+        outbox.write_named("letters", f"lot-{batch.pk:09d}.pdf", source.read())
+    PrintBatch.objects.filter(pk=batch.pk).update(published_at=timezone.now())
+    return True
+
+
+def print_batches_sweep(*, older_than: timedelta) -> int:
+    """SEC-6: batches stuck RENDERING (their worker died) are ABANDONED and
+    their letters go back to the queue (or FAILED after MAX_ATTEMPTS claims);
+    READY batches never copied to the printer's folder are copied now.
+    Returns how many batches were abandoned."""
+    cutoff = timezone.now() - older_than
+    abandoned = 0
+    with transaction.atomic():
+        stale = list(
+            PrintBatch.objects.select_for_update(skip_locked=True)
+            .filter(status=PrintBatch.Status.RENDERING, created_at__lt=cutoff)
+            .values_list("pk", flat=True)
+        )
+        if stale:
+            abandoned = PrintBatch.objects.filter(pk__in=stale).update(
+                status=PrintBatch.Status.ABANDONED
+            )
+            letters = Notification.objects.filter(
+                print_batch__in=stale, status=Status.SENDING
+            )
+            letters.filter(attempts__gte=MAX_ATTEMPTS).update(
+                status=Status.FAILED, print_batch=None
+            )
+            letters.update(status=Status.PENDING, claimed_at=None, print_batch=None)
+    for batch_id in PrintBatch.objects.filter(
+        status=PrintBatch.Status.READY, published_at__isnull=True, ready_at__lt=cutoff
+    ).values_list("pk", flat=True):
+        print_batch_publish(batch_id=batch_id)
+    return abandoned
+
+
+def print_batch_download(*, actor: User, batch: PrintBatch) -> bytes:
+    """An agent downloads a READY batch to print it (3422 back office):
+    counted and audited (names, addresses and codes, never health data)."""
+    if batch.status != PrintBatch.Status.READY:
+        raise ValueError("only a ready batch can be downloaded")
+    with default_storage.open(batch.file) as source:
+        content = bytes(source.read())
+    PrintBatch.objects.filter(pk=batch.pk).update(
+        downloads=F("downloads") + 1, last_download_at=timezone.now()
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.READ,
+        target=batch,
+        code="lc2.print_batch_downloaded",
+    )
+    return content
 
 
 # ---------------------------------------------------------------- new code

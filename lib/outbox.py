@@ -37,6 +37,17 @@ def write(kind: str, suffix: str, content: bytes) -> Path:
     return path
 
 
+def write_named(kind: str, name: str, content: bytes) -> Path:
+    """Write (or replace) one item under a fixed name, atomically: writing
+    the same item twice leaves one file (print batches)."""
+    folder = outbox_path(kind)
+    path = folder / name
+    temporary = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
+    temporary.write_bytes(content)
+    temporary.replace(path)
+    return path
+
+
 class OutboxEmailBackend(BaseEmailBackend):
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         sent = 0

@@ -141,12 +141,67 @@ def render_pdf(html: str) -> bytes:
 def render_many(htmls: Sequence[str]) -> bytes:
     """Many HTML documents → one PDF, each starting on a new page.
 
-    Each document is laid out on its own (its CSS, its page counters), then
-    the pages are put end to end and written once: fonts are embedded and
-    subset once for the whole batch, which is where batching gains.
+    Consecutive documents with the same head (same style sheet: letters of
+    one template family) are laid out as **one** document whose body holds
+    each letter's body in a `div.mes-sheet`, with a page break between them:
+    WeasyPrint's per-document costs (cascade set-up, page boxes, margin
+    boxes) are paid once per group instead of once per letter, about a third
+    of the time of a one-page letter (G-P2, batch mode). Documents that do
+    not fit that shape (no `<body>`, or a different head) are laid out on
+    their own. Pages are then put end to end and written once: fonts are
+    embedded and subset once for the whole batch.
     """
     if not htmls:
         raise ValueError("render_many needs at least one document")
-    documents = [_document(html) for html in htmls]
+    documents = [_document(html) for html in _grouped(htmls)]
     pages = [page for document in documents for page in document.pages]
     return bytes(documents[0].copy(pages).write_pdf())
+
+
+_BODY = re.compile(
+    r"^(.*?<body[^>]*>)(.*)(</body>\s*</html>\s*)$", re.DOTALL | re.IGNORECASE
+)
+# Each letter starts on a new page (never a blank page at the end); appended
+# to the group's own style sheet, so it is cached with it.
+_SHEET_CSS = ".mes-sheet + .mes-sheet { break-before: page; }"
+
+
+def _grouped(htmls: Sequence[str]) -> list[str]:
+    """Runs of documents sharing a head, merged into one document each."""
+    merged: list[str] = []
+    head = tail = ""
+    bodies: list[str] = []
+
+    def close() -> None:
+        if len(bodies) == 1:
+            merged.append(head + bodies[0] + tail)
+        elif bodies:
+            sheets = "".join(f'<div class="mes-sheet">{body}</div>' for body in bodies)
+            merged.append(_with_sheet_css(head) + sheets + tail)
+        bodies.clear()
+
+    for html in htmls:
+        match = _BODY.match(html)
+        if match is None:
+            close()
+            merged.append(html)
+            head = tail = ""
+            continue
+        if match.group(1) != head or match.group(3) != tail:
+            close()
+            head, tail = match.group(1), match.group(3)
+        bodies.append(match.group(2))
+    close()
+    return merged
+
+
+def _with_sheet_css(head: str) -> str:
+    """The head with the page-break rule added to its last style sheet (or a
+    style element of its own when it has none)."""
+    at = head.lower().rfind("</style>")
+    if at < 0:
+        at = head.lower().rfind("</head>")
+        if at < 0:
+            return head.replace("<body", f"<style>{_SHEET_CSS}</style><body", 1)
+        return head[:at] + f"<style>{_SHEET_CSS}</style>" + head[at:]
+    return head[:at] + _SHEET_CSS + head[at:]

@@ -7,9 +7,10 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from espace import services
 from espace.codes import code_issue
-from espace.models import Beneficiary, Notification, Space, User
+from espace.models import Beneficiary, Notification, PrintBatch, Space, User
 
 SERIAL = "8025 0000 1234 5678"
 
@@ -110,10 +111,23 @@ class PhoneLineTestCase:
             address="12 rue des Lilas", postal_code="51100", city="REIMS"
         )
         services.new_code_by_letter(actor=agnes, space=caller)
-        pdf = client.post(reverse("admin:espace_space_print"))
+        prepared = client.post(reverse("admin:espace_space_print"), follow=True)
+        assert "courrier(s) à télécharger" in prepared.content.decode()
+        batch = PrintBatch.objects.get(status=PrintBatch.Status.READY)
+        url = reverse("admin:espace_space_print_download", args=[batch.pk])
+        assert url in prepared.content.decode()
+        pdf = client.get(url)
         assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(
             b"%PDF"
         )
+        batch.refresh_from_db()
+        assert batch.downloads == 1
+        assert AuditEvent.objects.filter(
+            code="lc2.print_batch_downloaded", actor_id=agnes.pk
+        ).exists()
+        # Only ready batches can be downloaded; an unknown one is a 404.
+        missing = reverse("admin:espace_space_print_download", args=[batch.pk + 99])
+        assert client.get(missing).status_code == 404
 
     def test_patients_and_professionals_never_reach_the_phone_page(
         self, alice: User, bob: User, caller: Space, client_for

@@ -275,7 +275,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_does_nothing_twice(
 
 
 @pytest.mark.django_db
-def test_lc2_the_tick_informs_by_email_and_by_letter(alice: User, settings) -> None:  # type: ignore[no-untyped-def]
+def test_lc2_the_tick_informs_by_email_and_by_letter(  # type: ignore[no-untyped-def]
+    alice: User, settings, django_capture_on_commit_callbacks
+) -> None:
     from django.core import mail
 
     by_mail = Space.objects.create(beneficiary=alice.beneficiary)
@@ -285,16 +287,17 @@ def test_lc2_the_tick_informs_by_email_and_by_letter(alice: User, settings) -> N
     )
     by_letter = Space.objects.create(beneficiary=other)
     out = StringIO()
-    call_command(
-        "lifecycle_tick",
-        "--only",
-        "information",
-        "--only",
-        "send",
-        "--only",
-        "letters",
-        stdout=out,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "lifecycle_tick",
+            "--only",
+            "information",
+            "--only",
+            "send",
+            "--only",
+            "letters",
+            stdout=out,
+        )
     assert "information : 2" in out.getvalue()
     by_mail.refresh_from_db()
     by_letter.refresh_from_db()

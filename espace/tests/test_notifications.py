@@ -18,11 +18,19 @@ import time_machine
 from django.core import mail
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from espace import codes, notifications
-from espace.models import Beneficiary, Notification, ProvisionalCode, Space, User
+from espace.models import (
+    Beneficiary,
+    Notification,
+    PrintBatch,
+    ProvisionalCode,
+    Space,
+    User,
+)
 from lib import pdf, sms
 
 Status = Notification.Status
@@ -367,17 +375,24 @@ class InformationSendTestCase:
 @pytest.mark.django_db
 class PrintBatchTestCase:
     def test_lc2_print_batch_is_one_pdf_with_one_page_per_letter(
-        self, alice_space: Space
+        self, alice_space: Space, django_capture_on_commit_callbacks: Any
     ) -> None:
         spaces = [_space(_beneficiary(n)) for n in range(1, 4)]
         notifications.information_enqueue(limit=10)  # alice: e-mail, not printed
-        with mock.patch.object(
-            notifications, "render_many", wraps=notifications.render_many
-        ) as render:
-            document = notifications.letters_print_batch(limit=10)
-        assert document.startswith(b"%PDF")
-        (batch,) = _outbox("letters")
-        assert batch.read_bytes() == document
+        with (
+            mock.patch.object(
+                notifications, "render_many", wraps=notifications.render_many
+            ) as render,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            batch = notifications.letters_print_batch(limit=10)
+        assert batch is not None and batch.status == PrintBatch.Status.READY
+        assert batch.letters == 3
+        (printed,) = _outbox("letters")
+        assert printed.name == f"lot-{batch.pk:09d}.pdf"
+        with default_storage.open(batch.file) as stored:
+            assert stored.read() == printed.read_bytes()
+        assert printed.read_bytes().startswith(b"%PDF")
         htmls = render.call_args.args[0]
         shown = [CODE_RE.search(html) for html in htmls]
         assert len(shown) == 3
@@ -386,18 +401,107 @@ class PrintBatchTestCase:
             assert Space.objects.get(pk=space.pk).state == State.INFORMED
             assert _information(space).status == Status.SENT
         assert _information(alice_space).status == Status.PENDING
-        assert _pdf_pages(batch) == 3
-        text = _pdf_text(batch)
+        assert _pdf_pages(printed) == 3
+        text = _pdf_text(printed)
         for n, code in enumerate(shown, start=1):
             assert f"Monsieur Jean TESTEUR{n}" in text
             assert code is not None and code.group() in text
-        assert notifications.letters_print_batch(limit=10) == b""
+        assert notifications.letters_print_batch(limit=10) is None
+        # Publishing again replaces the same file: the printer sees it once.
+        assert notifications.print_batch_publish(batch_id=batch.pk)
+        assert [p.name for p in _outbox("letters")] == [printed.name]
+
+    def test_sec6_a_batch_whose_worker_died_is_printed_once_by_another(
+        self, db: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        """Killed after the PDF was stored but before READY: nothing reaches
+        the printer; the sweep abandons the batch and its letters go into the
+        next batch, with new codes (the first ones stop working)."""
+        spaces = [_space(_beneficiary(n)) for n in range(1, 3)]
+        notifications.information_enqueue(limit=10)
+
+        def killed(*args: Any, **kwargs: Any) -> None:
+            raise SystemExit("SIGKILL")
+
+        with (
+            mock.patch.object(notifications, "_sent", side_effect=killed),
+            pytest.raises(SystemExit),
+        ):
+            notifications.letters_print_batch(limit=10)
+        dead = PrintBatch.objects.get()
+        assert dead.status == PrintBatch.Status.RENDERING
+        assert _outbox("letters") == []
+        # The generic sweep leaves batch letters alone; a fresh batch is not stale.
+        assert notifications.notifications_sweep(older_than=timedelta(0)) == 0
+        assert notifications.print_batches_sweep(older_than=timedelta(hours=1)) == 0
+        assert notifications.letters_print_batch(limit=10) is None  # all claimed
+        with time_machine.travel(timezone.now() + timedelta(minutes=20)):
+            assert (
+                notifications.print_batches_sweep(older_than=timedelta(minutes=15)) == 1
+            )
+            with django_capture_on_commit_callbacks(execute=True):
+                batch = notifications.letters_print_batch(limit=10)
+        dead.refresh_from_db()
+        assert dead.status == PrintBatch.Status.ABANDONED
+        assert batch is not None and batch.letters == 2
+        (printed,) = _outbox("letters")
+        assert printed.name == f"lot-{batch.pk:09d}.pdf"
+        for space in spaces:
+            information = _information(space)
+            assert information.status == Status.SENT
+            assert information.print_batch_id == batch.pk
+            assert information.attempts == 2
+            assert Space.objects.get(pk=space.pk).state == State.INFORMED
+            assert (
+                ProvisionalCode.objects.filter(
+                    space=space, revoked_at__isnull=True, used_at__isnull=True
+                ).count()
+                == 1
+            )
+
+    def test_sec6_a_ready_batch_missed_by_the_printer_folder_is_copied_later(
+        self, db: Any
+    ) -> None:
+        _space(_beneficiary(1))
+        notifications.information_enqueue(limit=10)
+        with mock.patch.object(notifications, "print_batch_publish"):
+            batch = notifications.letters_print_batch(limit=10)
+        assert batch is not None and _outbox("letters") == []
+        with time_machine.travel(timezone.now() + timedelta(minutes=20)):
+            notifications.print_batches_sweep(older_than=timedelta(minutes=15))
+        assert len(_outbox("letters")) == 1
+        batch.refresh_from_db()
+        assert batch.published_at is not None
+
+    def test_sec6_a_batch_abandoned_while_rendering_is_thrown_away(
+        self, db: Any
+    ) -> None:
+        """A slow worker finishes after the sweep gave its batch up: it
+        prints nothing, marks nothing; the letters are in the queue again."""
+        space = _space(_beneficiary(1))
+        notifications.information_enqueue(limit=10)
+        real = notifications.render_many
+
+        def slow(htmls: list[str]) -> bytes:
+            PrintBatch.objects.update(status=PrintBatch.Status.ABANDONED)
+            Notification.objects.update(
+                status=Status.PENDING, print_batch=None, claimed_at=None
+            )
+            return real(htmls)
+
+        with mock.patch.object(notifications, "render_many", side_effect=slow):
+            assert notifications.letters_print_batch(limit=10) is None
+        assert _outbox("letters") == []
+        assert _information(space).status == Status.PENDING
+        assert Space.objects.get(pk=space.pk).state == State.PENDING
+        assert not list(default_storage.listdir("print-batches")[1])
 
     def test_lc2_print_batch_respects_its_limit(self, db: Any) -> None:
         for n in range(1, 4):
             _space(_beneficiary(n))
         notifications.information_enqueue(limit=10)
-        notifications.letters_print_batch(limit=2)
+        batch = notifications.letters_print_batch(limit=2)
+        assert batch is not None and batch.letters == 2
         assert Notification.objects.filter(status=Status.SENT).count() == 2
         assert Notification.objects.filter(status=Status.PENDING).count() == 1
 
