@@ -80,6 +80,18 @@ def run(ctx: Context) -> list[Row]:
         Row("  floor: COPY of the same rows into the tables (no checks)", floor, "s"),
         Row("  floor: audit entries alone (audit_append_bulk)", audit_alone, "s"),
         Row(
+            "  floor: tables + audit, against the raw COPY",
+            floor + audit_alone,
+            "s",
+            raw,
+        ),
+        Row(
+            "  first import against its floor (tables + audit)",
+            first,
+            "s",
+            floor + audit_alone,
+        ),
+        Row(
             "  first import minus the audit entries",
             first - audit_alone,
             "s",

@@ -13,7 +13,9 @@ the new ones are inserted in bulk (`COPY` on PostgreSQL, `bulk_create`
 elsewhere, same result), with their spaces, the parents' links and one audit
 entry per created or updated beneficiary. A crash half-way leaves whole
 batches only, and running the file again finishes the job: importing the same
-file twice changes nothing (no write, no history, no audit).
+file twice changes nothing (no write, no history, no audit). The file is read
+and checked by a thread one batch ahead of the writes (`_ahead`), so that
+Python checks the next rows while PostgreSQL stores the current ones.
 """
 
 from __future__ import annotations
@@ -25,17 +27,19 @@ import io
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import IO, Any
+from queue import Full, Queue
+from typing import IO, Any, TypeVar
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import connection, models, transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
@@ -307,6 +311,53 @@ def _rows(text: IO[str], delimiter: str) -> Iterator[tuple[int, list[str] | None
             continue
         if cells:
             yield start, cells
+
+
+_T = TypeVar("_T")
+_DONE = object()
+
+
+def _ahead(items: Iterator[_T], depth: int = 2) -> Iterator[_T]:
+    """`items`, produced by a background thread up to `depth` ahead.
+
+    Reading and checking the next batch (pure Python) overlaps with writing
+    this one, during which Python mostly waits for PostgreSQL (COPY, index
+    and foreign-key work, commit). An error in the producer is raised here;
+    leaving the loop early stops the producer.
+    """
+    queue: Queue[Any] = Queue(maxsize=depth)
+    stop = threading.Event()
+    language = translation.get_language()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        with translation.override(language):
+            try:
+                for item in items:
+                    if not put(item):
+                        return
+                put(_DONE)
+            except BaseException as exc:  # handed over to the consumer
+                put(exc)
+
+    producer = threading.Thread(target=produce, name="import-reader", daemon=True)
+    producer.start()
+    try:
+        while (item := queue.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        producer.join()
 
 
 # ---------------------------------------------------------------- checking
@@ -641,7 +692,9 @@ class _Import:
         try:
             delimiter, names = _header(text)
             checker = _Checker(names, timezone.localdate())
-            for rows in self.checked(text, delimiter, checker):
+            for rows, rejected in _ahead(self.checked(text, delimiter, checker)):
+                for line, problems in rejected:
+                    self.counts.reject(line, problems)
                 self.flush(rows)
             self.finish_deferred()
         finally:
@@ -649,10 +702,13 @@ class _Import:
 
     def checked(
         self, text: IO[str], delimiter: str, checker: _Checker
-    ) -> Iterator[list[_Row]]:
-        """Batches of rows that passed every check needing no database;
-        the others are reported."""
+    ) -> Iterator[tuple[list[_Row], list[tuple[int, list[str]]]]]:
+        """Batches of rows that passed every check needing no database, each
+        with the rows rejected on the way (line, reasons). Runs ahead of the
+        writes in its own thread (`_ahead`): it touches no database and no
+        counter, only `seen`, whose single operations are atomic."""
         pending: list[_Row] = []
+        rejected: list[tuple[int, list[str]]] = []
         for line, cells in _rows(text, delimiter):
             row = checker.check(line, cells)
             if row is None:
@@ -664,13 +720,13 @@ class _Import:
                         _("Doublon du NIR de la ligne %(line)s.") % {"line": abs(first)}
                     )
             if row.problems:
-                self.counts.reject(line, row.problems)
+                rejected.append((line, row.problems))
                 continue
             pending.append(row)
             if len(pending) >= BATCH_SIZE:
-                yield pending
-                pending = []
-        yield pending
+                yield pending, rejected
+                pending, rejected = [], []
+        yield pending, rejected
 
     def finish_deferred(self) -> None:
         """Minors met before their parent: retry once the file is read, in

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -649,3 +650,37 @@ class AdminUploadTestCase:
         assert client.post(url, {"file": upload}).status_code == 302
         assert not ImportBatch.objects.exists()
         assert not Beneficiary.objects.filter(nir=PAUL).exists()
+
+
+def test_lc1_the_reader_thread_hands_errors_over_and_stops_early() -> None:
+    """Batches are read and checked one step ahead of the writes, in a thread
+    (G-P9): its errors surface in the import, and an import stopped early
+    (a write failed) leaves no thread behind."""
+    import threading
+
+    from espace.importer import _ahead
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ValueError("bad read")
+
+    seen = []
+    with pytest.raises(ValueError, match="bad read"):
+        for item in _ahead(failing()):
+            seen.append(item)
+    assert seen == [1]
+
+    produced = []
+
+    def endless() -> Iterator[int]:
+        n = 0
+        while True:
+            produced.append(n)
+            yield n
+            n += 1
+
+    for item in _ahead(endless(), depth=2):
+        if item == 3:
+            break
+    assert len(produced) <= 3 + 2 + 2
+    assert not [t for t in threading.enumerate() if t.name == "import-reader"]
