@@ -84,6 +84,50 @@ NEW_CODE_ANSWER = gettext_lazy(
 )
 
 
+# LC-12: what an in-app notification says, and where its link leads (a URL
+# name, or "" for none). Never any health content: an event and a link.
+INAPP_TEXTS: dict[str, tuple[Any, str]] = {
+    "lc5.opened": (
+        gettext_lazy(
+            "Votre profil Mon espace santé est ouvert : vous pouvez y retrouver "
+            "et y ajouter vos documents."
+        ),
+        "espace:patient-home",
+    ),
+    "lc9.suspended": (
+        gettext_lazy(
+            "Votre profil a été suspendu. Si vous n'êtes pas à l'origine de cette "
+            "suspension, appelez le 3422 : sans réponse de votre part sous "
+            "6 semaines, il sera fermé."
+        ),
+        "",
+    ),
+    "lc9.closed": (
+        gettext_lazy("Votre profil a été fermé à la fin de sa suspension."),
+        "",
+    ),
+    "lc11.integrated": (
+        gettext_lazy(
+            "Votre dossier médical partagé (DMP) créé avant 2022 a rejoint "
+            "votre profil."
+        ),
+        "espace:patient-home",
+    ),
+    "lc10.invitation": (
+        gettext_lazy(
+            "Vous êtes invité(e) à gérer le profil d'un enfant dont vous êtes "
+            "représentant légal."
+        ),
+        "espace:patient-home",
+    ),
+}
+INAPP_DEFAULT = (gettext_lazy("Vous avez une nouvelle notification."), "")
+
+
+def inapp_text(kind: str) -> tuple[Any, str]:
+    return INAPP_TEXTS.get(kind, INAPP_DEFAULT)
+
+
 # ---------------------------------------------------------------- rendering
 
 

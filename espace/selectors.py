@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from espace.models import Beneficiary, LegalRepresentation, User
+from espace.models import Beneficiary, LegalRepresentation, Notification, User
 from lib.dates import add_years
 
 
@@ -56,3 +56,40 @@ def invitation_get_for(*, actor: User, pk: int) -> LegalRepresentation:
     if invitation is None:
         raise Http404
     return invitation
+
+
+INBOX_SIZE = 50
+
+
+def inbox_for(*, actor: User) -> list[Notification]:
+    """LC-12: the in-app notifications of the actor's profiles (their own and
+    the children they represent), newest first, with the profile attached."""
+    profiles = {p.pk: p for p in profile_list_for(actor=actor)}
+    notifications = list(
+        Notification.objects.filter(
+            beneficiary_id__in=profiles, channel=Notification.Channel.INAPP
+        ).order_by("-created_at", "-pk")[:INBOX_SIZE]
+    )
+    for notification in notifications:
+        notification.beneficiary = profiles[notification.beneficiary_id]
+    return notifications
+
+
+def inbox_unread_count(*, actor: User) -> int:
+    """Unread in-app notifications of the same profiles as `inbox_for` (the
+    header badge: one query per page)."""
+    represented = LegalRepresentation.objects.filter(
+        minor=OuterRef("beneficiary"),
+        representative__user=actor,
+        status=LegalRepresentation.Status.ACTIVE,
+    )
+    return (
+        Notification.objects.filter(
+            channel=Notification.Channel.INAPP, read_at__isnull=True
+        )
+        .filter(
+            Q(beneficiary__user=actor)
+            | Q(Exists(represented), beneficiary__birth_date__gt=adult_cutoff())
+        )
+        .count()
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -888,4 +889,15 @@ def representation_answer(
         patient=invitation.minor_id,
         code="lc10.accepted" if accept else "lc10.refused",
         request=request,
+    )
+
+
+def inbox_mark_read(*, actor: User, notifications: Sequence[Notification]) -> int:
+    """LC-12: the notifications the actor has just been shown are read (only
+    those of their own profiles: `notifications` comes from `inbox_for`)."""
+    unread = [n.pk for n in notifications if n.read_at is None]
+    if not unread:
+        return 0
+    return Notification.objects.filter(pk__in=unread, read_at__isnull=True).update(
+        read_at=timezone.now()
     )

@@ -60,6 +60,7 @@ journey_urls = [
 home_urls = [
     path("", views.landing, name="home"),
     path("mon-espace/", views.patient_home, name="patient-home"),
+    path("mon-espace/notifications/", views.inbox, name="inbox"),
     path("mon-espace/profil/<int:pk>/", views.profile_switch, name="profile-switch"),
     path(
         "mon-espace/profil/<int:pk>/partage/", views.profile_share, name="profile-share"

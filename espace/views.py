@@ -268,6 +268,28 @@ def patient_home(request: AuthenticatedHttpRequest) -> HttpResponse:
 PROFILE = "profile_id"
 
 
+@never_cache
+@require_GET
+@patient_required
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """LC-12: the in-app notifications; shown means read."""
+    from espace.notifications import inapp_text
+
+    notifications = selectors.inbox_for(actor=request.user)
+    items = [
+        {
+            "notification": n,
+            "text": inapp_text(n.kind)[0],
+            "url": reverse(inapp_text(n.kind)[1]) if inapp_text(n.kind)[1] else "",
+            "unread": n.read_at is None,
+            "own": n.beneficiary.user_id == request.user.pk,
+        }
+        for n in notifications
+    ]
+    services.inbox_mark_read(actor=request.user, notifications=notifications)
+    return render(request, "espace/inbox.html", {"items": items})
+
+
 @require_POST
 @patient_required
 def profile_switch(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:

@@ -57,6 +57,7 @@ MATRIX: dict[str, tuple[dict[str, str], str, dict[str, int]]] = {
     ),
     "espace:password-reset-complete": ({}, "get", _all(200)),
     "espace:patient-home": ({}, "get", _by(302, 200, 404, 404)),
+    "espace:inbox": ({}, "get", _by(302, 200, 404, 404)),
     # journeys (LC-3, LC-4, LC-6, LC-8): public forms, then session-bound steps
     "espace:activation": ({}, "get", _all(200)),
     "espace:activation-account": ({}, "get", _all(302)),

@@ -12,6 +12,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from espace.models import Beneficiary, LegalRepresentation, User
 from espace.selectors import profile_list_for
+from tests.personas import verified_client
 
 
 @pytest.mark.django_db
@@ -158,3 +159,58 @@ def test_lc10_a_child_has_two_representatives_at_most(
         {"nir": body + f"{97 - int(body) % 97:02d}", "birth_date": "01/07/1985"},
     )
     assert LegalRepresentation.objects.filter(minor=leo).count() == 2  # alice + eve
+
+
+@pytest.mark.django_db
+class InboxTestCase:
+    """LC-12: in-app notifications, read in the holder's space (own and
+    represented children's), never with health content, never another
+    family's."""
+
+    def test_lc12_inbox_shows_own_and_childrens_notifications_then_marks_them_read(
+        self, alice: User, leo: Beneficiary, eve: User
+    ) -> None:
+        from espace.models import Notification
+
+        own = Notification.objects.create(
+            beneficiary=alice.beneficiary,
+            kind="lc5.opened",
+            key="t:own",
+            channel=Notification.Channel.INAPP,
+        )
+        Notification.objects.create(
+            beneficiary=leo, kind="lc5.opened", key="t:leo", channel="inapp"
+        )
+        Notification.objects.create(
+            beneficiary=eve.beneficiary, kind="lc5.opened", key="t:eve", channel="inapp"
+        )
+        Notification.objects.create(  # e-mails are not in the inbox
+            beneficiary=alice.beneficiary,
+            kind="lc2.information",
+            key="t:mail",
+            channel="email",
+        )
+        client = verified_client(alice)
+        home = client.get(reverse("espace:patient-home")).content.decode()
+        assert 'data-testid="inbox-link"' in home and ">2<" in home  # badge
+        page = client.get(reverse("espace:inbox"))
+        text = page.content.decode()
+        assert page.status_code == 200
+        assert text.count('data-testid="inbox-item"') == 2
+        assert "Votre profil Mon espace santé est ouvert" in text
+        assert "Espace de Leo" in text
+        assert text.count("Nouveau</span>") == 2
+        own.refresh_from_db()
+        assert own.read_at is not None
+        again = client.get(reverse("espace:inbox")).content.decode()
+        assert "Nouveau</span>" not in again
+        assert 'fr-badge--no-icon">' not in again  # no unread badge left
+        # The other family's notification stays unread and unseen.
+        assert Notification.objects.get(key="t:eve").read_at is None
+
+    def test_lc12_empty_inbox_and_professionals_kept_out(
+        self, alice: User, bob: User
+    ) -> None:
+        page = verified_client(alice).get(reverse("espace:inbox"))
+        assert 'data-testid="inbox-empty"' in page.content.decode()
+        assert verified_client(bob).get(reverse("espace:inbox")).status_code == 404

@@ -660,6 +660,13 @@ class NoHealthContentTestCase:
         assert _health_words(text) == []
 
 
+def test_lc12_in_app_notifications_name_no_health_data() -> None:
+    texts = [str(text) for text, _url in notifications.INAPP_TEXTS.values()]
+    texts.append(str(notifications.INAPP_DEFAULT[0]))
+    for text in texts:
+        assert _health_words(text) == [], text
+
+
 class LocalFetcherTestCase:
     def test_pdf_fetcher_refuses_the_network_and_foreign_files(self) -> None:
         fetcher = pdf.LocalFileFetcher([Path(__file__).parent])

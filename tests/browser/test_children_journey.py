@@ -57,10 +57,18 @@ def test_parent_switches_to_the_child_and_invites_the_second_parent(
 
     _log_in_as(page, eve)
     page.goto("/mon-espace/")
+    # LC-12: the invitation is also an in-app notification, with a badge.
+    page.get_by_test_id("inbox-link").click()
+    expect(page.get_by_test_id("inbox-item")).to_contain_text(
+        "Vous êtes invité(e) à gérer le profil d'un enfant"
+    )
+    _screenshot(page, "children-2-inbox")
+    expect(page.get_by_test_id("inbox-link")).to_have_text("Notifications")
+    page.get_by_role("link", name="Voir").click()
     expect(
         page.get_by_text("Vous êtes invité à gérer l'espace de Leo.")
     ).to_be_visible()
-    _screenshot(page, "children-2-invitation")
+    _screenshot(page, "children-3-invitation")
     page.get_by_role("button", name="Accepter").click()
     page.get_by_role("button", name="Espace de Leo").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Espace de Leo")
