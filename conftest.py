@@ -66,6 +66,9 @@ def _isolated_files(tmp_path: Any, settings: Any) -> Iterator[None]:
             "OPTIONS": {"location": str(tmp_path / "files")},
         },
     }
+    from django.core.cache import cache
+
+    cache.clear()  # throttles and lockout counters never leak between tests
     yield
 
 

@@ -165,6 +165,12 @@ def login_complete(*, request: HttpRequest, user: User, device: Device) -> None:
     request.session["auth_at"] = time.time()
     request.session["last_seen"] = time.time()
     request.session.set_expiry(user.idle_timeout + 300)
+    if isinstance(device, EmailDevice) and user.email:
+        # LC-6: the address typed at activation is proven now; it becomes
+        # the contact address of the holder's space.
+        Beneficiary.objects.filter(user=user).exclude(email=user.email).update(
+            email=user.email
+        )
     audit_record(
         actor=user,
         action=AuditEvent.Action.LOGIN,
@@ -301,6 +307,23 @@ def user_create(
         actor=actor, action=AuditEvent.Action.CREATE, target=user, code="user.created"
     )
     return user
+
+
+def user_credentials_replace(
+    *, user: User, username: str, email: str, password: str
+) -> None:
+    """New identifier, e-mail and password for a login never used yet. The
+    e-mail device goes too (its pending code was sent to the old address);
+    a new one is made for the next code."""
+    from django.contrib.auth.password_validation import validate_password
+
+    user.username = username
+    user.email = email
+    validate_password(password, user)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    EmailDevice.objects.filter(user=user).delete()
 
 
 # ---------------------------------------------------------------- space lifecycle
@@ -692,21 +715,43 @@ def space_account_create(
             code="minor",
         )
     if beneficiary.user_id is not None:
-        raise ValidationError(
-            _("Votre espace est déjà activé : connectez-vous avec votre identifiant."),
-            code="already_activated",
+        user = User.objects.select_for_update().get(pk=beneficiary.user_id)
+        if user.last_login is not None:
+            raise ValidationError(
+                _(
+                    "Votre espace est déjà activé : connectez-vous avec votre "
+                    "identifiant."
+                ),
+                code="already_activated",
+            )
+        # Activated but never logged in (an e-mail address mistyped, the code
+        # never received): a new provisional code starts the activation again
+        # and replaces the identifier, the address and the password.
+        user_credentials_replace(
+            user=user, username=username, email=email, password=password
         )
-    first_name, _sep, _rest = beneficiary.first_names.partition(" ")
-    user = user_create(
-        actor=None,
-        username=username,
-        password=password,
-        role=User.Role.PATIENT,
-        email=email,
-        first_name=first_name.title(),
-        last_name=(beneficiary.usual_name or beneficiary.birth_name).title(),
-    )
-    Beneficiary.objects.filter(pk=beneficiary.pk).update(user=user, email=email)
+        audit_record(
+            actor=user,
+            action=AuditEvent.Action.UPDATE,
+            target=user,
+            patient=beneficiary.pk,
+            code="lc6.activation_restarted",
+            request=request,
+        )
+    else:
+        first_name, _sep, _rest = beneficiary.first_names.partition(" ")
+        user = user_create(
+            actor=None,
+            username=username,
+            password=password,
+            role=User.Role.PATIENT,
+            email=email,
+            first_name=first_name.title(),
+            last_name=(beneficiary.usual_name or beneficiary.birth_name).title(),
+        )
+        # The contact address on file (from the Assurance maladie) changes
+        # only once the new one is proven by a first login (`login_complete`).
+        Beneficiary.objects.filter(pk=beneficiary.pk).update(user=user)
     if space.state in (State.OPPOSED, State.CLOSED):
         # Changed their mind (LC-4), or closed before ever activating (LC-8).
         space = space_reopen(
@@ -803,6 +848,9 @@ def space_reopen_by_holder(*, actor: User, request: HttpRequest | None = None) -
 # ---------------------------------------------------------------- children (LC-10)
 
 
+INVITATIONS_PER_DAY = 10
+
+
 @transaction.atomic
 def representation_invite(
     *,
@@ -815,8 +863,21 @@ def representation_invite(
     """LC-10: a legal representative invites the child's other parent, found
     by NIR and birth date. The answer never says whether that person exists;
     they accept (or refuse) from their own account."""
+    from django.core.cache import cache
+
     from lib.identifiers import compact_nir
 
+    # SEC-3: each try is a (NIR, birth date) guess; a few a day are plenty.
+    key = f"lc10-invite:{actor.pk}"
+    cache.add(key, 0, timeout=24 * 3600)
+    if cache.incr(key) > INVITATIONS_PER_DAY:
+        raise ValidationError(
+            _(
+                "Vous avez envoyé beaucoup d'invitations aujourd'hui : "
+                "réessayez demain, ou appelez le 3422."
+            ),
+            code="throttled",
+        )
     inviter = Beneficiary.objects.get(user=actor)
     other = (
         Beneficiary.objects.filter(nir=compact_nir(nir).upper(), birth_date=birth_date)

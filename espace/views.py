@@ -309,13 +309,22 @@ def profile_share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         raise Http404  # one's own space is not shared this way
     form = InviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        services.representation_invite(
-            actor=request.user,
-            minor=child,
-            nir=form.cleaned_data["nir"],
-            birth_date=form.cleaned_data["birth_date"],
-            request=request,
-        )
+        try:
+            services.representation_invite(
+                actor=request.user,
+                minor=child,
+                nir=form.cleaned_data["nir"],
+                birth_date=form.cleaned_data["birth_date"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return render(
+                request,
+                "espace/profile_share.html",
+                {"child": child, "form": form},
+                status=429,
+            )
         messages.success(
             request,
             _(

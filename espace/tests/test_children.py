@@ -86,6 +86,25 @@ class SecondParentTestCase:
             code="lc10.accepted", patient_id=leo.pk
         ).exists()
 
+    def test_sec3_invitations_are_throttled_per_parent(
+        self, alice: User, leo: Beneficiary, client_for
+    ) -> None:  # type: ignore[no-untyped-def]
+        """Each invitation is a (NIR, birth date) guess: ten a day, then a
+        clear refusal that still says nothing about who exists."""
+        from django.core.cache import cache
+
+        from espace.services import INVITATIONS_PER_DAY
+
+        cache.clear()
+        client = client_for(alice)
+        url = reverse("espace:profile-share", args=[leo.pk])
+        form = {"nir": "2 95 10 75 056 123 45", "birth_date": "01/10/1995"}
+        for _ in range(INVITATIONS_PER_DAY):
+            assert client.post(url, form).status_code == 302
+        refused = client.post(url, form)
+        assert refused.status_code == 429
+        assert "beaucoup d&#x27;invitations" in refused.content.decode()
+
     def test_lc10_an_invitation_can_be_refused(
         self, alice: User, eve: User, leo: Beneficiary, client_for
     ) -> None:  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from espace import services
 from espace.codes import code_issue
 from espace.models import Beneficiary, Notification, Space, User
@@ -88,6 +89,49 @@ class ActivationTestCase:
         assert mail.outbox[-1].to == ["bernard.d@example.test"]
         home = client.post(reverse("espace:login-code"), {"code": login_code})
         assert home["Location"] == reverse("espace:patient-home")
+
+    def test_lc6_a_mistyped_email_is_recovered_with_a_new_code(self, informed) -> None:  # type: ignore[no-untyped-def]
+        """The code went to a mistyped address: the contact address on file
+        is untouched, so a new provisional code reaches the holder, and the
+        activation starts again (new identifier, address, password). Once a
+        login has succeeded, a code no longer reactivates."""
+        space, code = informed
+        client = Client()
+        client.post(reverse("espace:activation"), _identity(code))
+        typo = {**_account(), "email": "bernard.d@exmaple.test"}
+        client.post(reverse("espace:activation-account"), typo)
+        assert mail.outbox[-1].to == ["bernard.d@exmaple.test"]
+        bernard = Beneficiary.objects.get(pk=space.beneficiary_id)
+        assert bernard.email == "bernard@example.test"  # not proven yet
+
+        again = code_issue(space=space, channel="email")
+        client = Client()
+        client.post(reverse("espace:activation"), _identity(again))
+        fixed = {
+            **_account(),
+            "username": "bernard.d",
+            "email": "bernard.d@example.test",
+        }
+        step2 = client.post(reverse("espace:activation-account"), fixed)
+        assert step2["Location"] == reverse("espace:login-code")
+        user = User.objects.get(beneficiary=bernard)
+        assert (user.username, user.email) == ("bernard.d", "bernard.d@example.test")
+        assert User.objects.filter(role="patient", beneficiary=bernard).count() == 1
+        assert AuditEvent.objects.filter(code="lc6.activation_restarted").count() == 1
+        assert mail.outbox[-1].to == ["bernard.d@example.test"]
+        login_code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+        home = client.post(reverse("espace:login-code"), {"code": login_code})
+        assert home["Location"] == reverse("espace:patient-home")
+        bernard.refresh_from_db()
+        assert bernard.email == "bernard.d@example.test"  # proven: on file now
+        space.refresh_from_db()
+        assert space.state == Space.State.ACTIVATED
+
+        late = code_issue(space=space, channel="email")
+        client = Client()
+        client.post(reverse("espace:activation"), _identity(late))
+        refused = client.post(reverse("espace:activation-account"), _account())
+        assert "déjà activé" in refused.content.decode()
 
     def test_lc6_activation_after_the_automatic_opening(self, informed) -> None:  # type: ignore[no-untyped-def]
         space, code = informed
