@@ -82,6 +82,16 @@ app.conf.beat_schedule = {
         "task": "espace.tasks.legacy_dmp_confirm",
         "schedule": crontab(hour=5, minute=0),
     },
+    # every hour at :40, withheld results: notice at 2 weeks, visible at 1 month (DMP-9)
+    "dmp-withheld-timers": {
+        "task": "dmp.tasks.withheld_timers",
+        "schedule": crontab(minute=40),
+    },
+    # every 5 minutes, e-mail professionals their notices (emergency access, CONS-6)
+    "professional-notices": {
+        "task": "dmp.tasks.professional_notices_send",
+        "schedule": crontab(minute="*/5"),
+    },
     # every day at 04:00, forget provisional-code hashes expired a month ago (LC-3)
     "codes-expire": {
         "task": "espace.tasks.codes_expire",

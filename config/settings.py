@@ -186,6 +186,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 # LC-2: information messages queued per day (letters and e-mails).
 INFORMATION_DAILY_CAP = envint("INFORMATION_DAILY_CAP", 50_000)
+# DMP-2: uploads. The patient's limit is the service's (5 MB); the
+# professionals' one is not published (reference §2.3): configurable.
+DMP_PATIENT_MAX_BYTES = 5 * 1024 * 1024
+DMP_PROFESSIONAL_MAX_BYTES = envint("DMP_PROFESSIONAL_MAX_BYTES", 20 * 1024 * 1024)
+# CONS-6: how long an emergency access opens the DMP to its professional.
+EMERGENCY_ACCESS_MINUTES = envint("EMERGENCY_ACCESS_MINUTES", 60)
 # LC-11: the one-off campaign asking former opposers holding a pre-2022 DMP to
 # confirm: oppositions recorded before this date (AAAA-MM-JJ) are asked once.
 # Empty: no campaign.

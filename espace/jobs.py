@@ -447,6 +447,12 @@ SENDABLE_KINDS = (
     "lc10.adult_open",
     "lc9.suspended",
     "lc9.closed",
+    # DMP and consent notices (LC-12, CONS-3, CONS-6, DMP-9): e-mails without
+    # content, sent like the lifecycle notices.
+    "dmp.new_document",
+    "dmp9.updated",
+    "cons3.access",
+    "cons6.emergency",
 )
 
 

@@ -68,6 +68,10 @@ ADULT = "lc10.adult_open"
 NOTICES = {
     "lc9.suspended": "notice-suspended",
     "lc9.closed": "notice-suspension-closed",
+    "dmp.new_document": "notice-new-document",
+    "dmp9.updated": "notice-dmp-updated",
+    "cons3.access": "notice-access",
+    "cons6.emergency": "notice-emergency",
 }
 # Claims of one notification before the sweep gives it up (FAILED).
 MAX_ATTEMPTS = 5
@@ -121,6 +125,32 @@ INAPP_TEXTS: dict[str, tuple[Any, str]] = {
         "espace:patient-home",
     ),
 }
+INAPP_TEXTS.update(
+    {
+        "dmp.new_document": (
+            gettext_lazy("Un nouveau document a été ajouté à votre dossier."),
+            "dmp:documents",
+        ),
+        "dmp9.updated": (
+            gettext_lazy(
+                "Votre dossier médical partagé a été mis à jour. Nous vous invitons "
+                "à en parler avec un professionnel de santé qui vous suit."
+            ),
+            "",
+        ),
+        "cons3.access": (
+            gettext_lazy("Un professionnel de santé a consulté votre dossier."),
+            "consent:history",
+        ),
+        "cons6.emergency": (
+            gettext_lazy(
+                "Votre dossier a été consulté en urgence par un professionnel de "
+                "santé. Le détail est dans l'historique des accès."
+            ),
+            "consent:history",
+        ),
+    }
+)
 INAPP_DEFAULT = (gettext_lazy("Vous avez une nouvelle notification."), "")
 
 

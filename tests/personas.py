@@ -23,15 +23,26 @@ PASSWORD = "Un-mot-de-passe-solide-42"
 __all__ = [
     "agnes",
     "alice",
+    "alice_dmp",
     "bob",
     "charlie",
+    "charlie_in_care",
     "client_for",
+    "dora_blocked",
     "eve",
+    "eve_dmp",
     "leo",
+    "leo_dmp",
     "make_user",
     "nina",
+    "nina_in_care",
+    "open_dmp",
     "paul",
+    "paul_in_care",
+    "sam",
     "verified_client",
+    "victor",
+    "zoe",
 ]
 
 
@@ -148,3 +159,107 @@ def agnes(db: Any) -> User:
 @pytest.fixture
 def client_for() -> Any:
     return verified_client
+
+
+# ---------------------------------------------------------------- DMP personas
+# (SPEC §4, G-S1): a patient whose DMP is open, her child's, a doctor in care,
+# a blocked doctor, a doctor not in care, a nurse and a pharmacist in care, a
+# SAMU regulator, and a young adult turned 18 whose parent's access ended.
+
+
+def open_dmp(beneficiary: Beneficiary, state: str = "activated") -> Beneficiary:
+    """The beneficiary's space, open with its DMP (LC-5, LC-6)."""
+    from django.utils import timezone
+
+    from espace.models import Space
+
+    now = timezone.now()
+    Space.objects.update_or_create(
+        beneficiary=beneficiary,
+        defaults={"state": state, "opened_at": now, "dmp_created_at": now},
+    )
+    return beneficiary
+
+
+def _care(patient: Beneficiary, user: User, kind: str = "consent") -> User:
+    from consent.models import CareRelationship
+
+    CareRelationship.objects.create(
+        patient=patient, professional=user.professional, kind=kind
+    )
+    return user
+
+
+@pytest.fixture
+def alice_dmp(alice: User) -> Beneficiary:
+    return open_dmp(alice.beneficiary)
+
+
+@pytest.fixture
+def leo_dmp(leo: Beneficiary) -> Beneficiary:
+    return open_dmp(leo, "auto_opened")
+
+
+@pytest.fixture
+def eve_dmp(eve: User) -> Beneficiary:
+    return open_dmp(eve.beneficiary)
+
+
+@pytest.fixture
+def charlie_in_care(charlie: User, alice_dmp: Beneficiary) -> User:
+    """A doctor alice consented to at a consultation (CONS-1)."""
+    return _care(alice_dmp, charlie)
+
+
+@pytest.fixture
+def nina_in_care(nina: User, alice_dmp: Beneficiary) -> User:
+    return _care(alice_dmp, nina, "care_team")
+
+
+@pytest.fixture
+def paul_in_care(paul: User, alice_dmp: Beneficiary) -> User:
+    return _care(alice_dmp, paul)
+
+
+@pytest.fixture
+def dora_blocked(alice_dmp: Beneficiary) -> User:
+    """A doctor in care whom alice blocked (CONS-2)."""
+    from consent.models import Block
+
+    dora = _care(alice_dmp, _pro("dora", "99700000054", "10"))
+    Block.objects.create(patient=alice_dmp, professional=dora.professional)
+    return dora
+
+
+@pytest.fixture
+def victor(db: Any) -> User:
+    """A doctor with no link to alice."""
+    return _pro("victor", "99700000062", "10")
+
+
+@pytest.fixture
+def sam(db: Any) -> User:
+    """The SAMU-Centre 15 regulating doctor (CONS-6)."""
+    return _pro("sam", "99700000070", "10", is_samu_regulator=True)
+
+
+@pytest.fixture
+def zoe(alice: User) -> Beneficiary:
+    """alice's daughter, 18 today: the representation row is still there,
+    the access is not (CONS-7)."""
+    from django.utils import timezone
+
+    from lib.dates import add_years
+
+    born = add_years(timezone.localdate(), -18)
+    first13 = f"2{born.year % 100:02d}{born.month:02d}51215010"
+    child = Beneficiary.objects.create(
+        nir=f"{first13}{97 - int(first13) % 97:02d}",
+        birth_name="MOREAU",
+        first_names="ZOE",
+        sex="F",
+        birth_date=born,
+        birth_place_code="51215",
+    )
+    LegalRepresentation.objects.create(representative=alice.beneficiary, minor=child)
+    return open_dmp(child)

@@ -730,3 +730,15 @@ def test_lc2_a_failed_information_is_tried_again_a_few_times(alice) -> None:  # 
     space.refresh_from_db()
     assert space.state == "informed"
     assert notifications.information_enqueue(limit=10) == 0
+
+
+def test_lc12_notice_emails_name_no_health_data() -> None:
+    """The DMP and consent notices (CONS-3, CONS-6, DMP-9) say that
+    something happened, never what."""
+    from django.template.loader import render_to_string
+
+    for name in set(notifications.NOTICES.values()) | {"pro-emergency"}:
+        context = {"name": "Alice MOREAU", "site_url": "https://mes.example"}
+        for part in ("subject.txt", "body.txt", "body.html"):
+            text = render_to_string(f"emails/{name}-{part}", context)
+            assert _health_words(text) == [], (name, part)
