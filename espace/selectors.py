@@ -44,6 +44,14 @@ def profile_get_for(*, actor: User, pk: int) -> Beneficiary:
     raise Http404
 
 
+def profile_active_for(*, actor: User, profile_id: object) -> Beneficiary | None:
+    """LC-10: the profile the actor is acting for (the session's choice,
+    `espace.views.PROFILE`), or their own; None without any."""
+    profiles = profile_list_for(actor=actor)
+    chosen = next((p for p in profiles if p.pk == profile_id), None)
+    return chosen or (profiles[0] if profiles else None)
+
+
 def invitation_list_for(*, actor: User) -> QuerySet[LegalRepresentation]:
     """LC-10: invitations to co-manage a child's space, waiting for the actor."""
     return LegalRepresentation.objects.filter(

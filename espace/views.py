@@ -34,7 +34,7 @@ from espace.forms import (
     ReauthForm,
     TotpEnrolForm,
 )
-from espace.models import ProvisionalCode, Space, User
+from espace.models import Beneficiary, ProvisionalCode, Space, User
 from lib.http import AuthenticatedHttpRequest, client_address
 
 NEXT = "login_next"
@@ -256,16 +256,28 @@ def logout(request: HttpRequest) -> HttpResponse:
 @patient_required
 def patient_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     profiles = selectors.profile_list_for(actor=request.user)
-    active = next((p for p in profiles if p.pk == request.session.get(PROFILE)), None)
     context = {
         "profiles": profiles,
-        "active": active or (profiles[0] if profiles else None),
+        "active": selectors.profile_active_for(
+            actor=request.user, profile_id=request.session.get(PROFILE)
+        ),
         "invitations": selectors.invitation_list_for(actor=request.user),
     }
     return render(request, "espace/patient_home.html", context)
 
 
 PROFILE = "profile_id"
+
+
+def active_profile(request: AuthenticatedHttpRequest) -> Beneficiary:
+    """The patient the logged-in holder is acting for (their own space, or a
+    child's chosen with `profile_switch`); 404 when they have none."""
+    profile = selectors.profile_active_for(
+        actor=request.user, profile_id=request.session.get(PROFILE)
+    )
+    if profile is None:
+        raise Http404
+    return profile
 
 
 @never_cache
