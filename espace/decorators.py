@@ -5,10 +5,11 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def role_required(*roles: str, any_state: bool = False) -> Callable[[View], View]:
@@ -21,7 +22,9 @@ def role_required(*roles: str, any_state: bool = False) -> Callable[[View], View
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(
+            request: HttpRequest, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
             user = request.user
             if not user.is_authenticated or not user.is_verified():
                 return redirect_to_login(request.get_full_path())

@@ -75,6 +75,16 @@ MATRIX: dict[str, tuple[dict[str, str], str, dict[str, int]]] = {
     "espace:invitation-accept": ({"pk": "999999"}, "get", _all(405)),
     "espace:invitation-refuse": ({"pk": "999999"}, "get", _all(405)),
     "espace:pro-home": ({}, "get", _by(302, 404, 200, 404)),
+    "dmp:document-preview": (
+        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
+        "get",
+        _by(302, 404, 404, 404),
+    ),
+    "dmp:document-download": (
+        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
+        "get",
+        _by(302, 404, 404, 404),
+    ),
 }
 
 ADMIN_RULE = _by(302, 302, 302, 200)
