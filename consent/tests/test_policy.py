@@ -217,3 +217,34 @@ def test_g_s12_one_audit_entry_per_decision(
     assert refused.code == "dmp.documents.list:refused.not_in_care"
     assert refused.outcome == AuditEvent.Outcome.MINOR_FAILURE
     assert AuditEvent.objects.count() == before + 2
+
+
+@pytest.mark.django_db
+def test_g_s2_an_agent_edits_a_cell_in_the_back_office_and_it_counts_at_once(
+    agnes: User, alice_dmp: Beneficiary, nina_in_care: User
+) -> None:
+    from django.urls import reverse
+
+    from tests.personas import verified_client
+
+    assert (
+        "31"
+        not in access_for(
+            actor=nina_in_care, patient=alice_dmp, purpose=Purpose.READ
+        ).classes
+    )
+    rule = AccessRule.objects.get(profession="60", class_code="31")
+    client = verified_client(agnes)
+    page = client.get(reverse("admin:consent_accessrule_change", args=[rule.pk]))
+    assert page.status_code == 200
+    client.post(
+        reverse("admin:consent_accessrule_change", args=[rule.pk]), {"allowed": "on"}
+    )
+    assert (
+        "31"
+        in access_for(
+            actor=nina_in_care, patient=alice_dmp, purpose=Purpose.READ
+        ).classes
+    )
+    assert AuditEvent.objects.filter(code="consent.matrix.allow").count() == 1
+    assert client.get(reverse("admin:consent_accessrule_add")).status_code == 403

@@ -60,8 +60,13 @@ class AdminAccessTestCase:
 def test_no_health_data_model_is_registered_in_the_admin() -> None:
     """Agents never see health data (seed 003): no DMP, message, agenda, consent
     or audit model, no model with encrypted content, no second-factor secrets."""
+    from consent.models import AccessRule
+
+    # The access matrix (profession × class) holds no patient data: agents
+    # keep it (CONS-1). Nothing else of the health apps.
+    allowed = {AccessRule}
     registered = set(admin.site._registry)
-    for model in registered:
+    for model in registered - allowed:
         assert model._meta.app_label not in HEALTH_APPS, model
         assert not any(
             isinstance(f, EncryptedTextField) for f in model._meta.get_fields()
@@ -69,7 +74,13 @@ def test_no_health_data_model_is_registered_in_the_admin() -> None:
         assert model._meta.app_label not in {"otp_totp", "otp_email"}, model
     for app_label in HEALTH_APPS:
         for model in apps.get_app_config(app_label).get_models():
-            assert model not in registered
+            assert model not in registered - allowed
+    for model in allowed:
+        assert not any(
+            getattr(f, "related_model", None) is not None
+            and f.related_model._meta.model_name == "beneficiary"
+            for f in model._meta.get_fields()
+        )
 
 
 @pytest.mark.django_db
