@@ -36,6 +36,12 @@ def test_it_creates_the_demo_cast_once() -> None:
     assert professions == {"10", "60", "21"}  # doctors, a nurse, a pharmacist
     agent = User.objects.get(role="agent")
     assert agent.is_staff
+    # A living DMP to look at: documents from three professionals and Alice.
+    from dmp.models import Document
+
+    documents = Document.objects.filter(patient=alice.beneficiary)
+    assert documents.count() == 5
+    assert documents.filter(author_professional__isnull=True).count() == 1
 
 
 @pytest.mark.django_db

@@ -159,7 +159,52 @@ class Command(BaseCommand):
             agent.is_superuser = True
             agent.save(update_fields=["is_staff", "is_superuser"])
         del hospital
+        self._demo_dmp(alice, alice_user, professionals)
         self.stdout.write(self.style.SUCCESS("Comptes de démonstration prêts."))
+
+    def _demo_dmp(
+        self, alice: Beneficiary, alice_user: User, pros: dict[str, Professional]
+    ) -> None:
+        """A few fictitious documents in Alice's DMP (once): from her médecin
+        traitant, a cardiologist and a pharmacist she consented to, and one
+        she added herself."""
+        import io
+
+        from consent.models import CareRelationship
+        from dmp.models import Document
+        from dmp.services import document_deposit
+        from lib.pdf import render_pdf
+
+        if Document.objects.filter(patient=alice).exists():
+            return
+        for username in ("dr.petit", "ph.leroy"):
+            CareRelationship.objects.get_or_create(
+                patient=alice,
+                professional=pros[username],
+                revoked_at=None,
+                defaults={"kind": CareRelationship.Kind.CONSENT},
+            )
+        samples: list[tuple[str | None, str, str, str]] = [
+            ("dr.martin", "11502-2", "Bilan sanguin annuel", "bilan-sanguin.pdf"),
+            ("dr.martin", "60591-5", "Synthèse médicale annuelle", "synthese.pdf"),
+            ("dr.petit", "11488-4", "Consultation de cardiologie", "cardiologie.pdf"),
+            ("ph.leroy", "60593-1", "Dispensation en officine", "dispensation.pdf"),
+            (None, "DOCPAT07", "Certificat de sport", "certificat-sport.pdf"),
+        ]
+        for author_name, type_code, title, file_name in samples:
+            author = pros[author_name].user if author_name else alice_user
+            html = (
+                "<html><body><h1>" + title + "</h1><p>Document de démonstration : "
+                "données fictives, Mon espace santé.</p></body></html>"
+            )
+            document_deposit(
+                actor=author,
+                patient=alice,
+                stream=io.BytesIO(render_pdf(html)),
+                file_name=file_name,
+                title=title,
+                type_code=type_code,
+            )
 
     def _space(self, beneficiary: Beneficiary, state: str) -> Space:
         now = timezone.now()
