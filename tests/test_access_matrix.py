@@ -75,6 +75,24 @@ MATRIX: dict[str, tuple[dict[str, str], str, dict[str, int]]] = {
     "espace:invitation-accept": ({"pk": "999999"}, "get", _all(405)),
     "espace:invitation-refuse": ({"pk": "999999"}, "get", _all(405)),
     "espace:pro-home": ({}, "get", _by(302, 404, 200, 404)),
+    # privacy pages (CONS-2, CONS-4, CONS-5, CONS-6): the patient side of an
+    # open DMP only; alice's persona here has none, so she gets the 404 of a
+    # refusal (her own pages answer 200 in consent/tests/test_views.py)
+    "consent:professionals": ({}, "get", _by(302, 404, 404, 404)),
+    "consent:professional-block": ({}, "get", _all(405)),
+    "consent:professional-unblock": ({"pk": "999999"}, "get", _all(405)),
+    "consent:care-revoke": ({"pk": "999999"}, "get", _all(405)),
+    "consent:privacy": ({}, "get", _by(302, 404, 404, 404)),
+    "consent:history": ({}, "get", _by(302, 404, 404, 404)),
+    "consent:history-csv": ({}, "get", _by(302, 404, 404, 404)),
+    "consent:history-pdf": ({}, "get", _by(302, 404, 404, 404)),
+    "consent-api:history-list": ({}, "get", _by(401, 404, 404, 404)),
+    "consent-api:block-list": ({}, "get", _by(401, 404, 404, 404)),
+    "consent-api:block-delete": (
+        {"rpps": "99700000013"},
+        "get",
+        _by(401, 405, 405, 405),
+    ),
     "dmp:document-preview": (
         {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
         "get",
