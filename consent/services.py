@@ -186,17 +186,18 @@ def professional_block(
             ),
             code="medecin_traitant",
         )
-    block, _created = Block.objects.get_or_create(
-        patient=patient, professional=professional
-    )
-    audit_record(
-        actor=actor,
-        action=Action.CREATE,
-        target=block,
-        patient=patient,
-        code="consent.block",
-        request=request,
-    )
+    with transaction.atomic():
+        block, _created = Block.objects.get_or_create(
+            patient=patient, professional=professional
+        )
+        audit_record(
+            actor=actor,
+            action=Action.CREATE,
+            target=block,
+            patient=patient,
+            code="consent.block",
+            request=request,
+        )
     return block
 
 
