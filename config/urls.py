@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("dmp.urls")),
+    path("pro/", include("dmp.pro_urls")),
     path("", include("espace.urls")),
 ]
 
