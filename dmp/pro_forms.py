@@ -196,9 +196,10 @@ class DepositForm(_ChoicesForm):
             ("", _("Sélectionnez un type")),
             *grouped_types(only_type),
         ]
-        self.fields["document_date"].error_messages["required"] = _(
-            "Saisissez la date du document."
-        )
+        date = self.fields["document_date"]
+        date.error_messages["required"] = _("Saisissez la date du document.")
+        date.initial = timezone.localdate
+        date.widget.format = "%d/%m/%Y"
         if only_type:
             self.fields["type_code"].initial = only_type
         if not minor:

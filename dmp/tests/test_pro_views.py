@@ -628,7 +628,7 @@ class EmergencyTestCase:
         assert response.status_code == 302
         dmp = _text(client.get(_url("patient", alice_dmp)))
         assert 'data-testid="emergency-banner"' in dmp
-        assert "Accès en urgence (Bris de glace) jusqu'à" in dmp
+        assert "Accès en urgence (bris de glace) jusqu'à" in dmp
         assert "Compte rendu récent" in dmp
         # The médecin traitant is told (CONS-6).
         assert ProfessionalNotice.objects.get().professional == bob.professional
