@@ -17,6 +17,7 @@ from consent.models import CLASS_CODES, CareRelationship, EmergencyAccess
 from consent.services import REASON_MAX, REASON_MIN
 from dmp import codes
 from dmp.pro_selectors import Traits
+from dmp.selectors import DocumentFilters
 from espace.forms import french_date_field
 from espace.models import Beneficiary
 from lib.identifiers import compact_nir, validate_nir
@@ -131,6 +132,15 @@ class DocumentFilterForm(_ChoicesForm):
         if since and until and since > until:
             self.add_error("until", _("La date de fin précède la date de début."))
         return data
+
+    def filters(self) -> DocumentFilters:
+        """What the list is narrowed to (nothing when the form is invalid)."""
+        if not self.is_bound or not self.is_valid():
+            return DocumentFilters()
+        data = self.cleaned_data
+        return DocumentFilters(
+            class_code=data["category"], since=data["since"], until=data["until"]
+        )
 
 
 def grouped_types(only: str = "") -> list[tuple[str, list[tuple[str, str]]]]:

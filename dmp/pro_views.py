@@ -48,6 +48,7 @@ from dmp.pro_forms import (
 )
 from dmp.selectors import (
     DocumentFilters,
+    DocumentList,
     document_get_for,
     document_history_for,
     documents_list_for,
@@ -173,15 +174,16 @@ def patient(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             raise Http404  # blocked, or the DMP closed since
         return _locked_page(request, patient, CareDeclareForm())
     form = DocumentFilterForm(request.GET or None, classes=access.classes)
-    filters = DocumentFilters()
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        filters = DocumentFilters(
-            class_code=data["category"], since=data["since"], until=data["until"]
-        )
     listing = documents_list_for(
-        actor=request.user, patient=patient, filters=filters, request=request
+        actor=request.user, patient=patient, filters=form.filters(), request=request
     )
+    return _dmp_page(request, listing, form)
+
+
+def _dmp_page(
+    request: AuthenticatedHttpRequest, listing: DocumentList, form: DocumentFilterForm
+) -> HttpResponse:
+    access, patient = listing.access, listing.access.patient
     context = {
         "patient": patient,
         "access": access,
@@ -192,7 +194,7 @@ def patient(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "classes": [CLASS_CODES[c] for c in sorted(access.classes)],
         "rows": [_row(d) for d in listing.documents],
         "form": form,
-        "filtered": filters != DocumentFilters(),
+        "filtered": form.filters() != DocumentFilters(),
         "can_deposit": access.basis not in EMERGENCY,
         "is_medecin_traitant": access.basis == Basis.MEDECIN_TRAITANT,
         "minor": _is_minor(patient),

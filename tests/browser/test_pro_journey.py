@@ -21,6 +21,16 @@ from tests.files import pdf_bytes
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _access_matrix(db: Any) -> None:
+    """Transactional tests empty the tables between tests, the access matrix
+    loaded by its data migration included: load it again (CONS-1)."""
+    from consent.matrix import matrix_load
+    from consent.models import AccessRule
+
+    matrix_load(AccessRule)
+
+
 def _find_alice(page: Page, alice_dmp: Beneficiary, screenshot: str = "") -> None:
     page.get_by_role("link", name="Rechercher un patient").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Rechercher un patient")
@@ -85,6 +95,9 @@ def test_a_doctor_finds_declares_deposits_then_another_breaks_the_glass(
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Consultation de suivi")
     _screenshot(page, "pro-portal-6-dmp")
+    page.get_by_role("link", name="Mes patients").click()
+    expect(page.get_by_test_id("patient-row")).to_contain_text("Alice MOREAU")
+    _screenshot(page, "pro-portal-6-home-in-care")
 
     page.goto("/")  # the session cookie is set for the current path
     _log_in_as(page, victor)
