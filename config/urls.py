@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("dmp.urls")),
     path("", include("consent.urls")),
+    path("pro/", include("dmp.pro_urls")),
     path("", include("espace.urls")),
 ]
 

@@ -18,6 +18,10 @@ def portal(request: HttpRequest) -> dict[str, object]:
         from espace.selectors import inbox_unread_count
 
         unread = inbox_unread_count(actor=user)  # type: ignore[arg-type]
+    elif verified and role == "professional":
+        from dmp.pro_selectors import notices_unread_count
+
+        unread = notices_unread_count(actor=user)  # type: ignore[arg-type]
     return {
         "inbox_unread": unread,
         "SERVICE_NAME": "Mon espace santé",

@@ -373,7 +373,15 @@ def invitation_refuse(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 @require_GET
 @professional_required
 def pro_home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(request, "espace/pro_home.html")
+    """CONS-1: the professional's patients in care (médecin traitant, care
+    relationships), with the ways to find another one."""
+    from django.core.paginator import Paginator
+
+    from dmp.pro_selectors import PATIENTS_PER_PAGE, patients_in_care_for
+
+    patients = Paginator(patients_in_care_for(actor=request.user), PATIENTS_PER_PAGE)
+    page = patients.get_page(request.GET.get("page"))
+    return render(request, "espace/pro_home.html", {"page": page})
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -103,6 +103,35 @@ MATRIX: dict[str, tuple[dict[str, str], str, dict[str, int]]] = {
         "get",
         _by(302, 404, 404, 404),
     ),
+    # professional portal (CONS-1, CONS-6): professionals only; a patient
+    # neither found nor in care, like a missing one, is a 404
+    "pro:patient-search": ({}, "get", _by(302, 404, 200, 404)),
+    "pro:patient": ({"pk": "999999"}, "get", _by(302, 404, 404, 404)),
+    "pro:care-declare": ({"pk": "999999"}, "get", _all(405)),
+    "pro:emergency": ({"pk": "999999"}, "get", _by(302, 404, 404, 404)),
+    "pro:document-deposit": ({"pk": "999999"}, "get", _by(302, 404, 404, 404)),
+    "pro:yearly-summary": ({"pk": "999999"}, "get", _by(302, 404, 404, 404)),
+    "pro:document-detail": (
+        {"pk": "999999", "doc": "6f1c1b9e-0000-4000-8000-000000000001"},
+        "get",
+        _by(302, 404, 404, 404),
+    ),
+    "pro:document-replace": (
+        {"pk": "999999", "doc": "6f1c1b9e-0000-4000-8000-000000000001"},
+        "get",
+        _by(302, 404, 404, 404),
+    ),
+    "pro:document-announce": (
+        {"pk": "999999", "doc": "6f1c1b9e-0000-4000-8000-000000000001"},
+        "get",
+        _all(405),
+    ),
+    "pro:document-delete": (
+        {"pk": "999999", "doc": "6f1c1b9e-0000-4000-8000-000000000001"},
+        "get",
+        _all(405),
+    ),
+    "pro:alerts": ({}, "get", _by(302, 404, 200, 404)),
 }
 
 ADMIN_RULE = _by(302, 302, 302, 200)
