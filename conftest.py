@@ -72,6 +72,21 @@ def _isolated_files(tmp_path: Any, settings: Any) -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _access_matrix(request: Any) -> None:
+    """Transactional tests (browser journeys, PostgreSQL races) empty every
+    table between tests, the access matrix its data migration loaded
+    included: load it again, as in a real database (CONS-1)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from consent.matrix import matrix_load
+    from consent.models import AccessRule
+
+    matrix_load(AccessRule)
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     path = shutil.which("chromium") or "/usr/bin/chromium"

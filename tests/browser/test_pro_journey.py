@@ -21,16 +21,6 @@ from tests.files import pdf_bytes
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _access_matrix(db: Any) -> None:
-    """Transactional tests empty the tables between tests, the access matrix
-    loaded by its data migration included: load it again (CONS-1)."""
-    from consent.matrix import matrix_load
-    from consent.models import AccessRule
-
-    matrix_load(AccessRule)
-
-
 def _find_alice(page: Page, alice_dmp: Beneficiary, screenshot: str = "") -> None:
     page.get_by_role("link", name="Rechercher un patient").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Rechercher un patient")
