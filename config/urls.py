@@ -12,6 +12,7 @@ admin.site.__class__ = AgentAdminSite
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("espace.api_urls")),
+    path("profile/", include("dmp.profile_api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("dmp.urls")),
+    path("mon-espace/", include("dmp.profile_urls")),
     path("", include("espace.urls")),
 ]
 
