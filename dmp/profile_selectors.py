@@ -20,6 +20,7 @@ service that follows decides and audits, once.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -41,6 +42,7 @@ Section = ProfileEntry.Section
 # The profile is shown to professionals as a synthesis (JDV_J57 class 11).
 PROFILE_CLASS = "11"
 REIMBURSEMENTS_PER_PAGE = 50
+DELETED_SHOWN = 50
 
 
 @dataclass
@@ -56,6 +58,9 @@ class Profile:
     sections: list[SectionEntries]
     organ_donation: ProfileEntry | None
     latest: list[Measure]  # the latest measure of each kind that has one
+    # DMP-11: the patient side's deleted entries, newest first (their
+    # history stays reachable).
+    deleted: list[ProfileEntry] = field(default_factory=list)
 
     @property
     def organ_donation_choice(self) -> str:
@@ -197,9 +202,22 @@ def profile_get_for(
         )
         is not None
     ]
+    deleted = (
+        list(
+            ProfileEntry.objects.filter(
+                patient=patient, status=ProfileEntry.Status.DELETED
+            ).order_by("-deleted_at")[:DELETED_SHOWN]
+        )
+        if access.patient_side
+        else []
+    )
     _audit_read(access, target=target, code=code, request=request)
     return Profile(
-        access=access, sections=sections, organ_donation=donation, latest=latest
+        access=access,
+        sections=sections,
+        organ_donation=donation,
+        latest=latest,
+        deleted=deleted,
     )
 
 
@@ -236,8 +254,10 @@ def profile_entry_get_for(
     pk: uuid.UUID | str,
     request: HttpRequest | None = None,
     code: str = "dmp.profile.entry.read",
+    sections: Collection[str] | None = None,
 ) -> tuple[ProfileEntry, Access]:
-    """One current entry, for the patient side (the edit and delete pages)."""
+    """One current entry, for the patient side (the edit and delete pages),
+    of one of `sections` when given."""
     entry = _entry(pk)
     target = ("dmp.profileentry", entry.pk)
     access = _decide(
@@ -248,14 +268,19 @@ def profile_entry_get_for(
         request=request,
         purpose=Purpose.MANAGE,
     )
+    refused = ""
     if entry.status != ProfileEntry.Status.CURRENT:
+        refused = "not_current"
+    elif sections is not None and entry.section not in sections:
+        refused = "section"
+    if refused:
         access_audit(
             access,
             action=Action.READ,
             target=target,
             code=code,
             request=request,
-            refused="not_current",
+            refused=refused,
         )
         raise Http404
     _audit_read(access, target=target, code=code, request=request)

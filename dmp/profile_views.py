@@ -128,16 +128,16 @@ def entry_edit(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse
     history."""
     if request.method == "GET":
         entry, _access = selectors.profile_entry_get_for(
-            actor=request.user, pk=pk, request=request
+            actor=request.user, pk=pk, request=request, sections=SECTIONS
         )
         form = _entry_initial(entry)
         return _entry_form(request, form, entry.section, entry)
-    entry = selectors.profile_entry_to_change(pk=pk)
+    entry = _entry_to_change(pk)
     form = ProfileEntryForm(request.POST, section=entry.section)
     if not form.is_valid():
         # Nothing written; the policy still decides what this page shows.
         entry, _access = selectors.profile_entry_get_for(
-            actor=request.user, pk=pk, request=request
+            actor=request.user, pk=pk, request=request, sections=SECTIONS
         )
         return _entry_form(request, form, entry.section, entry)
     try:
@@ -151,6 +151,14 @@ def entry_edit(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse
         return _entry_form(request, form, entry.section, entry)
     messages.success(request, _("L'information a été modifiée."))
     return redirect(f"{reverse('profil:overview')}#{entry.section}")
+
+
+def _entry_to_change(pk: uuid.UUID) -> ProfileEntry:
+    """The entry a POST names; the organ-donation choice has its own form."""
+    entry = selectors.profile_entry_to_change(pk=pk)
+    if entry.section not in SECTIONS:
+        raise Http404
+    return entry
 
 
 def _entry_initial(entry: ProfileEntry) -> ProfileEntryForm:
@@ -172,11 +180,11 @@ def entry_delete(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRespon
     """DMP-6, DMP-11: deleted entries leave the profile, not the history."""
     if request.method == "GET":
         entry, _access = selectors.profile_entry_get_for(
-            actor=request.user, pk=pk, request=request
+            actor=request.user, pk=pk, request=request, sections=SECTIONS
         )
         context = {"entry": entry, "text": SECTIONS[entry.section]}
         return render(request, "dmp/profile_entry_delete.html", context)
-    entry = selectors.profile_entry_to_change(pk=pk)
+    entry = _entry_to_change(pk)
     try:
         services.profile_entry_delete(actor=request.user, entry=entry, request=request)
     except PermissionDenied:

@@ -151,12 +151,11 @@ class ProfileEntryPagesTestCase:
         assert confirm.status_code == 200 and "Amoxicilline" in confirm.content.decode()
         assert alice_client.post(delete).status_code == 302
         assert not ProfileEntry.objects.filter(status="current").exists()
-        assert (
-            "Supprimée"
-            in alice_client.get(
-                reverse("profil:entry-history", args=[new.pk])
-            ).content.decode()
-        )
+        history = alice_client.get(reverse("profil:entry-history", args=[new.pk]))
+        assert "Supprimée" in history.content.decode()
+        overview = alice_client.get(OVERVIEW).content.decode()
+        assert "1 information supprimée" in overview
+        assert reverse("profil:entry-history", args=[new.pk]) in overview
 
     def test_organ_donation_choice(
         self, alice_dmp: Beneficiary, alice_client: Client
@@ -168,6 +167,21 @@ class ProfileEntryPagesTestCase:
         bad = alice_client.post(url, {"choice": "bof"})
         assert bad.status_code == 400
         assert ProfileEntry.objects.count() == 1
+
+    def test_the_organ_donation_choice_is_not_edited_as_an_entry(
+        self, alice: User, alice_dmp: Beneficiary, alice_client: Client
+    ) -> None:
+        choice = services.organ_donation_set(
+            actor=alice, patient=alice_dmp, choice="accepte"
+        )
+        for name in ("entry-edit", "entry-delete"):
+            url = reverse(f"profil:{name}", args=[choice.pk])
+            assert alice_client.get(url).status_code == 404
+            assert alice_client.post(url, {"label": "x"}).status_code == 404
+        history = alice_client.get(reverse("profil:entry-history", args=[choice.pk]))
+        assert "J&#x27;accepte de donner mes organes" in history.content.decode()
+        choice.refresh_from_db()
+        assert choice.status == "current" and choice.label == "accepte"
 
     def test_someone_elses_entry_is_the_same_404_as_a_missing_one(
         self, alice: User, alice_dmp: Beneficiary, eve: User, eve_dmp: Beneficiary
