@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,7 +16,7 @@ from dmp.profile_selectors import profile_get_for
 from dmp.profile_services import MEASURES
 
 
-class _EntrySerializer(serializers.Serializer[Any]):
+class ProfileEntryOutputSerializer(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
     details = serializers.CharField()
@@ -25,13 +25,13 @@ class _EntrySerializer(serializers.Serializer[Any]):
     updated_at = serializers.DateTimeField(source="created_at")
 
 
-class _SectionSerializer(serializers.Serializer[Any]):
+class ProfileSectionOutputSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
-    entries = _EntrySerializer(many=True)
+    entries = ProfileEntryOutputSerializer(many=True)
 
 
-class _MeasureSerializer(serializers.Serializer[Any]):
+class MeasureOutputSerializer(serializers.Serializer[Any]):
     kind = serializers.CharField()
     value = serializers.DecimalField(max_digits=6, decimal_places=2, source="number")
     value2 = serializers.DecimalField(
@@ -62,11 +62,12 @@ class ProfileDetailApi(APIView):
             },
         )
 
+    @extend_schema_serializer(component_name="ProfileDetail")
     class OutputSerializer(serializers.Serializer[Any]):
         patient = serializers.IntegerField()
-        sections = _SectionSerializer(many=True)
+        sections = ProfileSectionOutputSerializer(many=True)
         organ_donation = serializers.CharField()
-        measures = _MeasureSerializer(many=True)
+        measures = MeasureOutputSerializer(many=True)
 
     @extend_schema(
         parameters=[InputSerializer],
