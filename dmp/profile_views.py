@@ -40,16 +40,20 @@ from espace.views import active_profile
 from lib.http import AuthenticatedHttpRequest
 
 
-def _overview(request: AuthenticatedHttpRequest, **extra: Any) -> HttpResponse:
+def _overview(
+    request: AuthenticatedHttpRequest,
+    *,
+    donation_form: OrganDonationForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     patient = active_profile(request)
     profile = selectors.profile_get_for(
         actor=request.user, patient=patient, request=request
     )
-    status = 400 if "donation_form" in extra else 200
-    donation_form = extra.pop(
-        "donation_form",
-        OrganDonationForm(initial={"choice": profile.organ_donation_choice}),
-    )
+    if donation_form is None:
+        donation_form = OrganDonationForm(
+            initial={"choice": profile.organ_donation_choice}
+        )
     context = {
         "patient": patient,
         "profile": profile,
@@ -57,7 +61,6 @@ def _overview(request: AuthenticatedHttpRequest, **extra: Any) -> HttpResponse:
         "latest": [(m, services.MEASURES[m.kind].unit) for m in profile.latest],
         "donation_form": donation_form,
         "copy": _uuid(request.GET.get("copie", "")),
-        **extra,
     }
     return render(request, "dmp/profile_overview.html", context, status=status)
 
@@ -228,9 +231,14 @@ def organ_donation(request: AuthenticatedHttpRequest) -> HttpResponse:
             )
         except PermissionDenied:
             raise Http404 from None
-        messages.success(request, _("Votre choix sur le don d'organes est enregistré."))
-        return redirect(f"{reverse('profil:overview')}#organ_donation")
-    return _overview(request, donation_form=form)
+        except ValidationError as error:  # changed meanwhile by the other parent
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Votre choix sur le don d'organes est enregistré.")
+            )
+            return redirect(f"{reverse('profil:overview')}#organ_donation")
+    return _overview(request, donation_form=form, status=400)
 
 
 @require_POST
@@ -244,6 +252,9 @@ def copy_pdf(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     except PermissionDenied:
         raise Http404 from None
+    except ValidationError as error:  # e.g. a copy over the 5 MB limit (DMP-2)
+        messages.error(request, " ".join(error.messages))
+        return _overview(request, status=400)
     return redirect(f"{reverse('profil:overview')}?copie={document.pk}")
 
 

@@ -307,6 +307,15 @@ class CopyPdfTestCase:
         assert preview.status_code == 200
         assert b"".join(preview.streaming_content).startswith(b"%PDF")
 
+    def test_a_copy_over_the_size_limit_is_a_400_with_the_reason(
+        self, alice_dmp: Beneficiary, alice_client: Client, settings: Any
+    ) -> None:
+        settings.DMP_PATIENT_MAX_BYTES = 100
+        response = alice_client.post(reverse("profil:copy-pdf"))
+        assert response.status_code == 400
+        assert "taille maximale" in response.content.decode()
+        assert Document.objects.count() == 0
+
     def test_refused_copy(self, alice_dmp: Beneficiary, eve: User) -> None:
         assert verified_client(eve).post(reverse("profil:copy-pdf")).status_code == 404
         assert Document.objects.count() == 0
