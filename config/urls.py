@@ -13,6 +13,7 @@ admin.site.__class__ = AgentAdminSite
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("espace.api_urls")),
     path("consent/", include("consent.api_urls")),
+    path("profile/", include("dmp.profile_api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("", include("dmp.urls")),
     path("", include("consent.urls")),
     path("pro/", include("dmp.pro_urls")),
+    path("mon-espace/", include("dmp.profile_urls")),
     path("", include("espace.urls")),
 ]
 

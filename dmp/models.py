@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
@@ -158,3 +159,202 @@ class Document(models.Model):
     @property
     def by_patient(self) -> bool:
         return self.author_professional_id is None and self.class_code == "90"
+
+
+# ---------------------------------------------------------------- medical profile
+# DMP-6: what the patient (or a legal representative) writes about their own
+# health. Every text is encrypted (SEC-5); nothing is overwritten (DMP-11):
+# an edit is a new row of the same `lineage` that replaces the previous one,
+# a deletion keeps the row as DELETED.
+
+
+class ProfileEntry(models.Model):
+    """DMP-6: one version of one entry of the medical profile.
+
+    `label` is the entry itself (a medicine, an allergy, a person's name…),
+    `details` what goes with it (dose, reaction, phone number…), both
+    encrypted. The organ-donation choice is an entry too, its `label` holding
+    the code of `OrganDonation` (encrypted like any other answer).
+    """
+
+    class Section(models.TextChoices):
+        TREATMENT = "treatment", _("Traitements en cours")
+        PROCEDURE = "procedure", _("Actes et examens")
+        MEDICAL_HISTORY = "medical_history", _("Antécédents médicaux")
+        SURGICAL_HISTORY = "surgical_history", _("Antécédents chirurgicaux")
+        FAMILY_HISTORY = "family_history", _("Antécédents familiaux")
+        ALLERGY = "allergy", _("Allergies")
+        VACCINATION = "vaccination", _("Vaccinations")
+        LIFE_CONTEXT = "life_context", _("Habitudes de vie")
+        QUESTIONNAIRE = "questionnaire", _("Questionnaires de santé")
+        DIRECTIVES = "directives", _("Directives anticipées")
+        ORGAN_DONATION = "organ_donation", _("Don d'organes et de tissus")
+        TRUSTED_PERSON = "trusted_person", _("Personne de confiance")
+        EMERGENCY_CONTACT = "emergency_contact", _("Contacts en cas d'urgence")
+
+    class OrganDonation(models.TextChoices):
+        ACCEPTE = "accepte", _("J'accepte de donner mes organes et tissus")
+        REFUSE = "refuse", _("Je refuse de donner mes organes et tissus")
+        UNKNOWN = "non_renseigne", _("Non renseigné")
+
+    class Status(models.TextChoices):
+        CURRENT = "current", _("En vigueur")
+        REPLACED = "replaced", _("Remplacée par une modification")
+        DELETED = "deleted", _("Supprimée")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        Beneficiary, on_delete=models.CASCADE, related_name="profile_entries"
+    )
+    section = models.CharField(_("rubrique"), max_length=20, choices=Section.choices)
+    label = EncryptedTextField(_("intitulé"))
+    details = EncryptedTextField(_("précisions"), blank=True)
+    entry_date = models.DateField(_("date"), null=True, blank=True)
+    # DMP-8 for the profile: hidden from every professional.
+    masked = models.BooleanField(_("masquée aux professionnels"), default=False)
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.CURRENT
+    )
+    # All versions of one entry share its first version's id (DMP-11).
+    lineage = models.UUIDField(editable=False)
+    version = models.PositiveIntegerField(default=1)
+    replaces = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("information du profil médical")
+        verbose_name_plural = _("informations du profil médical")
+        indexes = [
+            models.Index(
+                fields=["patient", "status", "section"], name="profile_entry_patient"
+            ),
+            models.Index(fields=["lineage", "version"], name="profile_entry_lineage"),
+        ]
+        constraints = [
+            # One current organ-donation choice and one personne de confiance
+            # (L1111-6) per patient.
+            models.UniqueConstraint(
+                fields=["patient", "section"],
+                condition=Q(
+                    status="current", section__in=["organ_donation", "trusted_person"]
+                ),
+                name="profile_entry_single_current",
+            ),
+            models.UniqueConstraint(
+                fields=["lineage", "version"], name="profile_entry_one_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Information du profil {self.pk}"
+
+    @property
+    def shown_label(self) -> str:
+        """The entry as the patient reads it (the organ-donation code as
+        its sentence)."""
+        if self.section == self.Section.ORGAN_DONATION:
+            return str(self.OrganDonation(str(self.label)).label)
+        return str(self.label)
+
+
+class Measure(models.Model):
+    """DMP-6: one measure (weight, height, blood pressure, glycaemia) on a
+    date. Values are encrypted (SEC-5) as decimal strings; a wrong measure
+    is deleted (kept as DELETED, DMP-11) and entered again."""
+
+    class Kind(models.TextChoices):
+        WEIGHT = "weight", _("Poids")
+        HEIGHT = "height", _("Taille")
+        BLOOD_PRESSURE = "blood_pressure", _("Tension artérielle")
+        GLYCAEMIA = "glycaemia", _("Glycémie")
+
+    class Status(models.TextChoices):
+        CURRENT = "current", _("En vigueur")
+        DELETED = "deleted", _("Supprimée")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        Beneficiary, on_delete=models.CASCADE, related_name="measures"
+    )
+    kind = models.CharField(_("mesure"), max_length=14, choices=Kind.choices)
+    measured_on = models.DateField(_("date de la mesure"))
+    # kg, cm, systolic mmHg, g/L; `value2` is the diastolic pressure.
+    value = EncryptedTextField(_("valeur"))
+    value2 = EncryptedTextField(_("valeur diastolique"), blank=True)
+    masked = models.BooleanField(_("masquée aux professionnels"), default=False)
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.CURRENT
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("mesure")
+        indexes = [
+            models.Index(
+                fields=["patient", "status", "kind", "measured_on"],
+                name="measure_patient",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Mesure {self.pk}"
+
+    @property
+    def number(self) -> Decimal:
+        return Decimal(str(self.value))
+
+    @property
+    def number2(self) -> Decimal | None:
+        return Decimal(str(self.value2)) if self.value2 else None
+
+
+class Reimbursement(models.Model):
+    """DMP-7: one reimbursed act from Assurance maladie's files. The act's
+    code, label and professional are health data: encrypted. Acts under the
+    minor's secret are never imported (DMP-10, R1111-33). `identifier` is
+    the file's own id of the act: importing a file twice changes nothing."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        Beneficiary, on_delete=models.CASCADE, related_name="reimbursements"
+    )
+    identifier = models.CharField(_("identifiant"), max_length=64)
+    care_date = models.DateField(_("date des soins"))
+    act_code = EncryptedTextField(_("code de l'acte"))
+    label = EncryptedTextField(_("libellé"))
+    amount = models.DecimalField(_("montant remboursé"), max_digits=9, decimal_places=2)
+    professional = EncryptedTextField(_("professionnel"), blank=True)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("remboursement")
+        indexes = [
+            models.Index(fields=["patient", "care_date"], name="reimbursement_patient"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["identifier"], name="reimbursement_identifier_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="reimbursement_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Remboursement {self.pk}"

@@ -132,6 +132,38 @@ MATRIX: dict[str, tuple[dict[str, str], str, dict[str, int]]] = {
         _all(405),
     ),
     "pro:alerts": ({}, "get", _by(302, 404, 200, 404)),
+    # DMP-6, DMP-7: the medical profile and the administrative data of the
+    # active profile; alice has no open DMP here (404, as for another's
+    # object); POST-only writes answer 405 to a GET.
+    "profil:overview": ({}, "get", _by(302, 404, 404, 404)),
+    "profil:entry-add": ({"section": "allergies"}, "get", _by(302, 404, 404, 404)),
+    "profil:entry-edit": (
+        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
+        "get",
+        _by(302, 404, 404, 404),
+    ),
+    "profil:entry-delete": (
+        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
+        "get",
+        _by(302, 404, 404, 404),
+    ),
+    "profil:entry-history": (
+        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
+        "get",
+        _by(302, 404, 404, 404),
+    ),
+    "profil:organ-donation": ({}, "get", _all(405)),
+    "profil:copy-pdf": ({}, "get", _all(405)),
+    "profil:measures": ({}, "get", _by(302, 404, 404, 404)),
+    "profil:measure-add": ({}, "get", _all(405)),
+    "profil:measure-delete": (
+        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
+        "get",
+        _all(405),
+    ),
+    "profil:admin-data": ({}, "get", _by(302, 404, 404, 404)),
+    # without ?patient=: a 400 once past both factors
+    "profil-api:profile-detail": ({}, "get", _by(401, 400, 400, 400)),
 }
 
 ADMIN_RULE = _by(302, 302, 302, 200)
