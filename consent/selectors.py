@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import CharField, Max, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import Max, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -303,13 +302,16 @@ def _history_rows(
         )
     if filters.kind:
         rows = rows.filter(history.kind_q(filters.kind))
-    hidden = (
-        Document.objects.filter(patient=patient)
+    # The audit keeps ids as text (str(uuid)); the hidden documents are few:
+    # one query for their ids, the same text form on every database.
+    hidden = [
+        str(pk)
+        for pk in Document.objects.filter(patient=patient)
         .exclude(access.documents())
-        .annotate(key=Cast("id", output_field=CharField()))
-        .values("key")
-    )
-    rows = rows.exclude(Q(target_type="dmp.document", target_id__in=hidden))
+        .values_list("pk", flat=True)
+    ]
+    if hidden:
+        rows = rows.exclude(Q(target_type="dmp.document", target_id__in=hidden))
     return rows.order_by("-recorded_at", "-seq")
 
 

@@ -9,9 +9,9 @@ or refused (G-S12); missing and forbidden both raise Http404.
 - A professional with a READ access sees the profile as a synthesis
   document: only when the access matrix opens class "11" (Synthèse) to
   their profession (CONS-1), and never an entry or a measure the patient
-  masked (DMP-8; the profile has no author but the patient, so no
-  exception for the médecin traitant). Never the administrative data nor
-  the reimbursements.
+  masked (DMP-8), but for the médecin traitant, who sees what the patient
+  masked, as for documents (L1111-16, A5.7). Never the administrative data
+  nor the reimbursements.
 
 `*_to_change` helpers find an object for a write without auditing: the
 service that follows decides and audits, once.
@@ -30,7 +30,7 @@ from django.http import Http404, HttpRequest
 from stdnum.fr import nir as stdnum_nir
 
 from audit.models import AuditEvent
-from consent.policy import Access, Purpose, access_audit, access_for
+from consent.policy import Access, Basis, Purpose, access_audit, access_for
 from consent.services import access_notice
 from dmp.models import Measure, ProfileEntry, Reimbursement
 from espace.models import Beneficiary, LegalRepresentation, Professional, User
@@ -148,16 +148,20 @@ def _audit_read(
     access_notice(access)  # CONS-3: the patient is told of a professional's read
 
 
+def _sees_masked(access: Access) -> bool:
+    return access.patient_side or access.basis == Basis.MEDECIN_TRAITANT
+
+
 def _entries(access: Access) -> QuerySet[ProfileEntry]:
     rows = ProfileEntry.objects.filter(
         patient=access.patient, status=ProfileEntry.Status.CURRENT
     )
-    return rows if access.patient_side else rows.filter(masked=False)
+    return rows if _sees_masked(access) else rows.filter(masked=False)
 
 
 def _measures(access: Access) -> QuerySet[Measure]:
     rows = Measure.objects.filter(patient=access.patient, status=Measure.Status.CURRENT)
-    return rows if access.patient_side else rows.filter(masked=False)
+    return rows if _sees_masked(access) else rows.filter(masked=False)
 
 
 def profile_get_for(

@@ -67,7 +67,7 @@ class ProfileEntryTestCase:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT label, details FROM dmp_profileentry WHERE id = %s",
-                [entry.pk],
+                [entry.pk.hex if connection.vendor == "sqlite" else entry.pk],
             )
             stored = " ".join(cursor.fetchone())
         assert "Pénicilline" not in stored and "Urticaire" not in stored  # SEC-5
@@ -328,18 +328,23 @@ class ProfileReadTestCase:
     def test_cons1_a_professional_in_care_reads_the_profile_without_masked_entries(
         self, alice: User, alice_dmp: Beneficiary, bob: User, nina_in_care: User
     ) -> None:
+        """DMP-8: masked entries are hidden from professionals but the
+        médecin traitant, who sees everything (L1111-16, A5.7)."""
         self._fill(alice, alice_dmp)
-        for professional in (bob, nina_in_care):  # médecin traitant included
-            profile = profile_get_for(actor=professional, patient=alice_dmp.pk)
-            allergies = next(s for s in profile.sections if s.code == "allergy")
-            assert [e.label for e in allergies.entries] == ["Pénicilline"]
-            assert profile.latest == []
+        profile = profile_get_for(actor=nina_in_care, patient=alice_dmp.pk)
+        allergies = next(s for s in profile.sections if s.code == "allergy")
+        assert [e.label for e in allergies.entries] == ["Pénicilline"]
+        assert profile.latest == []
+        profile = profile_get_for(actor=bob, patient=alice_dmp.pk)
+        allergies = next(s for s in profile.sections if s.code == "allergy")
+        assert {e.label for e in allergies.entries} == {"Pénicilline", "Latex"}
+        assert len(profile.latest) == 1
         own = profile_get_for(actor=alice, patient=alice_dmp)
         allergies = next(s for s in own.sections if s.code == "allergy")
         assert {e.label for e in allergies.entries} == {"Pénicilline", "Latex"}
         assert _codes("dmp.profile.read") == [
-            "dmp.profile.read:medecin_traitant",
             "dmp.profile.read:care_team",
+            "dmp.profile.read:medecin_traitant",
             "dmp.profile.read:self",
         ]
 
