@@ -237,30 +237,15 @@ def document_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     status = 200
     if request.method == "POST":
-        status = 400
         if upload_too_large(request):
             form.is_valid()
             form.errors["file"] = form.error_class([_too_large()])
             status = 413
-        elif form.is_valid():
-            try:
-                services.document_deposit(
-                    actor=request.user,
-                    patient=profile,
-                    stream=form.cleaned_data["file"],
-                    file_name=form.cleaned_data["file"].name,
-                    title=form.cleaned_data["title"],
-                    type_code=form.cleaned_data["type_code"],
-                    document_date=form.cleaned_data["document_date"],
-                    folder=form.folders.get(form.cleaned_data["folder"]),
-                    request=request,
-                )
-            except ValidationError as refused:
-                field = UPLOAD_ERROR_FIELDS.get(str(refused.code))
-                form.add_error(field, refused.messages)
-            else:
-                messages.success(request, _("Votre document a été ajouté."))
-                return _done(request, reverse("dmp:documents"))
+        elif _deposit_from(request, profile, form):
+            messages.success(request, _("Votre document a été ajouté."))
+            return _done(request, reverse("dmp:documents"))
+        else:
+            status = 400
     # The folder names shown are health data too: their read is on record.
     access_audit(
         access, action=Action.READ, target="dmp.folder", code="dmp.folders.list"
@@ -272,6 +257,31 @@ def document_add(request: AuthenticatedHttpRequest) -> HttpResponse:
         "too_large": _too_large(),
     }
     return render(request, "dmp/document_add.html", context, status=status)
+
+
+def _deposit_from(
+    request: AuthenticatedHttpRequest, profile: Beneficiary, form: DocumentAddForm
+) -> bool:
+    """Store the form's document; False with the reasons on the form."""
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    try:
+        services.document_deposit(
+            actor=request.user,
+            patient=profile,
+            stream=data["file"],
+            file_name=data["file"].name,
+            title=data["title"],
+            type_code=data["type_code"],
+            document_date=data["document_date"],
+            folder=form.folders.get(data["folder"]),
+            request=request,
+        )
+    except ValidationError as refused:
+        form.add_error(UPLOAD_ERROR_FIELDS.get(str(refused.code)), refused.messages)
+        return False
+    return True
 
 
 def _patient_max() -> int:
@@ -298,6 +308,7 @@ def human_size(size: int) -> str:
     return f"{number_format(shown)}\u00a0{unit}"
 
 
+# How each PREVIEWABLE type is shown inline (A5.5); others are downloaded.
 PREVIEW_KINDS = {
     "application/pdf": "pdf",
     "image/jpeg": "image",
@@ -320,9 +331,7 @@ def document_detail(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRes
         "author": _author(document, request.user, document.patient),
         "size": human_size(document.size),
         "format": codes.FORMATS.get(document.mime_type, ("",))[0].lstrip(".").upper(),
-        "preview": PREVIEW_KINDS.get(document.mime_type, "")
-        if document.mime_type in codes.PREVIEWABLE
-        else "",
+        "preview": PREVIEW_KINDS.get(document.mime_type, ""),
         "history": document_history_for(actor=request.user, document=document),
         "folders": folders_for(access=access),
         "own": document.patient.user_id == request.user.pk,

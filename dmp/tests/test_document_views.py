@@ -24,11 +24,13 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from consent.models import CareRelationship
 from dmp import services
+from dmp.codes import PREVIEWABLE
 from dmp.models import Document, Folder
+from dmp.views import PREVIEW_KINDS
 from espace.models import Beneficiary, User
 from tests.files import pdf_bytes, png_bytes
 from tests.http import page_body
-from tests.personas import verified_client
+from tests.personas import open_dmp, verified_client
 
 LIST = "/mon-espace/documents/"
 ADD = "/mon-espace/documents/ajouter/"
@@ -156,6 +158,22 @@ class DocumentListTestCase:
             actor=alice, patient=alice_dmp, documents=[document], masked=True
         )
         assert "Masqué aux professionnels" in _text(client.get(LIST))
+
+    def test_the_home_and_the_menu_lead_to_the_documents_once_the_dmp_exists(
+        self, alice: User, leo: Beneficiary
+    ) -> None:
+        client = verified_client(alice)
+        home = _text(client.get(reverse("espace:patient-home")))
+        assert 'href="/mon-espace/documents/"' in home  # the menu
+        assert "Voir mes documents" not in home  # no DMP yet: no card
+        open_dmp(alice.beneficiary)
+        assert "Voir mes documents" in _text(client.get(reverse("espace:patient-home")))
+        client.post(reverse("espace:profile-switch", args=[leo.pk]))
+        assert "Voir ses documents" not in _text(
+            client.get(reverse("espace:patient-home"))
+        )
+        open_dmp(leo)
+        assert "Voir ses documents" in _text(client.get(reverse("espace:patient-home")))
 
     def test_a_space_without_dmp_gets_a_clear_page(
         self, alice: User, leo: Beneficiary
@@ -386,6 +404,7 @@ class DocumentDetailTestCase:
         page = _text(client.get(reverse("dmp:document-detail", args=[letter.pk])))
         assert "Un fichier RTF ne peut pas être affiché ici" in page
         assert "<iframe" not in page
+        assert set(PREVIEW_KINDS) == PREVIEWABLE  # every inline type has its kind
 
     def test_refusal_eve_and_victor_get_the_missing_404(
         self, alice: User, alice_dmp: Beneficiary, eve_dmp: Beneficiary, victor: User

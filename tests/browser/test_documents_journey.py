@@ -28,6 +28,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 BAD_REQUEST = (
     "Failed to load resource: the server responded with a status of 400 (Bad Request)"
 )
+NOT_FOUND = (
+    "Failed to load resource: the server responded with a status of 404 (Not Found)"
+)
 
 
 def _throttle_uploads(page: Page, bytes_per_second: int) -> None:
@@ -119,6 +122,7 @@ def test_dmp2_alice_uploads_a_pdf_sees_it_previews_masks_and_filters(
     page.goto("/")
     _log_in_as(page, alice)
     page.goto("/mon-espace/")
+    _screenshot(page, "documents-0-home")
     page.get_by_test_id("home-documents").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mes documents")
     expect(page.get_by_test_id("document-count")).to_have_text("1 document")
@@ -253,3 +257,34 @@ def test_dmp3_dmp5_image_preview_refused_upload_and_folders(
     expect(page.get_by_test_id("folder")).to_have_count(0)
     expect(page.get_by_test_id("document-count")).to_have_text("1 document")
     problems.assert_clean(known=(BAD_REQUEST,))
+
+
+def test_refusal_another_patient_finds_no_page_nor_file(
+    page: Page,
+    problems: BrowserProblems,
+    alice: User,
+    alice_dmp: Beneficiary,
+    eve: User,
+    live_server: Any,
+) -> None:
+    document = services.document_deposit(
+        actor=alice,
+        patient=alice_dmp,
+        stream=io.BytesIO(pdf_bytes()),
+        file_name="bilan.pdf",
+        title="Bilan sanguin",
+        type_code="DOCPAT05",
+    )
+    page.goto("/")
+    _log_in_as(page, eve)
+    for url in (
+        f"/mon-espace/documents/{document.pk}/",
+        f"/documents/{document.pk}/apercu",
+    ):
+        response = page.goto(url)
+        assert response is not None and response.status == 404
+        expect(page.get_by_role("heading", level=1)).to_have_text("Page introuvable")
+        expect(page.get_by_text("Bilan sanguin")).to_have_count(0)
+    page.goto("/mon-espace/documents/")
+    expect(page.get_by_test_id("no-dmp")).to_be_visible()  # eve's space has no DMP
+    problems.assert_clean(known=(NOT_FOUND,))
