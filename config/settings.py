@@ -245,6 +245,12 @@ WHITENOISE_USE_FINDERS = DEBUG or not STATIC_COLLECTED
 # Uploads are streamed to temporary files beyond 2.5 MiB, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# DMP-2: an oversize file is skipped as it arrives, never written to disk.
+FILE_UPLOAD_HANDLERS = [
+    "lib.upload_handlers.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # ------------------------------------------------------------------ outbox
 OUTBOX_DIR = Path(envstr("OUTBOX_DIR", str(VAR_DIR / "outbox")))
