@@ -138,6 +138,10 @@ MATRIX: dict[str, tuple[dict[str, str], str, dict[str, int]]] = {
     "profil:overview": ({}, "get", _by(302, 404, 404, 404)),
     "profil:entry-add": ({"section": "allergies"}, "get", _by(302, 404, 404, 404)),
     "profil:entry-edit": (
+        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
+        "get",
+        _by(302, 404, 404, 404),
+    ),
     # the patient's documents pages (DMP-1, DMP-5, DMP-8): alice has no DMP
     # here (no space), so she gets the "DMP not open" page, not an error
     "dmp:documents": ({}, "get", _by(302, 200, 404, 404)),
@@ -162,6 +166,10 @@ MATRIX: dict[str, tuple[dict[str, str], str, dict[str, int]]] = {
     "profil:measures": ({}, "get", _by(302, 404, 404, 404)),
     "profil:measure-add": ({}, "get", _all(405)),
     "profil:measure-delete": (
+        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
+        "get",
+        _all(405),
+    ),
     "dmp:documents-mask-all": ({}, "get", _all(405)),
     "dmp:documents-unmask-all": ({}, "get", _all(405)),
     "dmp:document-mask": (
