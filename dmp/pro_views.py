@@ -49,6 +49,7 @@ from dmp.pro_forms import (
 from dmp.selectors import (
     DocumentFilters,
     DocumentList,
+    document_for_change,
     document_get_for,
     document_history_for,
     documents_list_for,
@@ -78,9 +79,16 @@ def _patient(request: AuthenticatedHttpRequest, pk: int) -> Beneficiary:
 
 
 def _document(
-    request: AuthenticatedHttpRequest, patient: Beneficiary, pk: uuid.UUID
+    request: AuthenticatedHttpRequest,
+    patient: Beneficiary,
+    pk: uuid.UUID,
+    *,
+    for_change: bool = False,
 ) -> tuple[Document, Access]:
-    document, access = document_get_for(actor=request.user, pk=pk, request=request)
+    """A document of this patient the professional sees: a read (audited),
+    or the subject of a write (`for_change`: the service audits it)."""
+    lookup = document_for_change if for_change else document_get_for
+    document, access = lookup(actor=request.user, pk=pk, request=request)
     if document.patient_id != patient.pk:
         raise Http404
     return document, access
@@ -312,7 +320,9 @@ def document_replace(
     """DMP-11: a new version of a document the professional wrote; the old
     one stays in the history."""
     patient = _patient(request, pk)
-    document, _access = _document(request, patient, doc)
+    document, _access = _document(
+        request, patient, doc, for_change=request.method == "POST"
+    )
     if (
         document.author_professional_id
         != pro_selectors.professional_of(request.user).pk
@@ -419,7 +429,7 @@ def document_announce(
 ) -> HttpResponse:
     """DMP-9: after the announcement consultation, the result is shown."""
     patient = _patient(request, pk)
-    document, _access = _document(request, patient, doc)
+    document, _access = _document(request, patient, doc, for_change=True)
     try:
         dmp_services.document_announce(
             actor=request.user, document=document, request=request
@@ -439,7 +449,7 @@ def document_delete(
 ) -> HttpResponse:
     """DMP-11: the author deletes what they wrote; it stays in the history."""
     patient = _patient(request, pk)
-    document, _access = _document(request, patient, doc)
+    document, _access = _document(request, patient, doc, for_change=True)
     try:
         dmp_services.document_delete(
             actor=request.user, document=document, request=request

@@ -178,6 +178,37 @@ def document_get_for(
     return document, access
 
 
+def document_for_change(
+    *, actor: User, pk: uuid.UUID | str, request: HttpRequest | None = None
+) -> tuple[Document, Access]:
+    """The document a write is about (mask, delete, move, announce, replace):
+    it must be one `actor` sees. Not audited when found: the service that
+    follows decides and audits once (G-S12); a refusal is audited here, as
+    `dmp.document.change:refused.<why>`, then Http404."""
+    try:
+        document = Document.objects.select_related("patient").get(pk=pk)
+    except (Document.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    target = ("dmp.document", document.pk)
+    access = access_for(actor=actor, patient=document.patient, purpose=Purpose.READ)
+    visible = (
+        access.allowed
+        and document.status == Document.Status.CURRENT
+        and visible_documents(access).filter(pk=document.pk).exists()
+    )
+    if not visible:
+        access_audit(
+            access,
+            action=Action.UPDATE,
+            target=target,
+            code="dmp.document.change",
+            request=request,
+            refused="" if not access.allowed else "not_visible",
+        )
+        raise Http404
+    return document, access
+
+
 def document_open_for(
     *, actor: User, pk: uuid.UUID | str, request: HttpRequest | None = None
 ) -> tuple[Document, Iterator[bytes]]:

@@ -39,6 +39,7 @@ from dmp.codes import PREVIEWABLE
 from dmp.forms import DocumentAddForm, DocumentFilterForm, FolderForm, MoveForm
 from dmp.models import Document, Folder
 from dmp.selectors import (
+    document_for_change,
     document_get_for,
     document_history_for,
     document_open_for,
@@ -342,7 +343,7 @@ def document_detail(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRes
 def _set_mask(
     request: AuthenticatedHttpRequest, pk: uuid.UUID, *, masked: bool
 ) -> HttpResponse:
-    document, _access = document_get_for(actor=request.user, pk=pk, request=request)
+    document, _access = document_for_change(actor=request.user, pk=pk, request=request)
     services.documents_mask(
         actor=request.user,
         patient=document.patient,
@@ -424,7 +425,7 @@ def documents_unmask_all(request: AuthenticatedHttpRequest) -> HttpResponse:
 def document_delete(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
     """DMP-5, DMP-11: delete a document the patient side added (it stays in
     the history); another's document is a 404."""
-    document, _access = document_get_for(actor=request.user, pk=pk, request=request)
+    document, _access = document_for_change(actor=request.user, pk=pk, request=request)
     services.document_delete(actor=request.user, document=document, request=request)
     messages.success(request, _("Le document a été supprimé."))
     return redirect("dmp:documents")
@@ -435,7 +436,7 @@ def document_delete(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpRes
 @refused_as_404
 def document_move(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
     """DMP-5: file a document the patient side added into a folder (or none)."""
-    document, access = document_get_for(actor=request.user, pk=pk, request=request)
+    document, access = document_for_change(actor=request.user, pk=pk, request=request)
     form = MoveForm(request.POST)
     if not form.is_valid():
         raise Http404

@@ -577,3 +577,35 @@ class FolderTestCase:
         assert rename.status_code == delete.status_code == missing.status_code == 404
         assert page_body(delete.content) == page_body(missing.content)
         assert Folder.objects.get().name == "A"
+
+
+@pytest.mark.django_db
+class OneAuditEntryPerWriteTestCase:
+    """G-S12: a write from a page leaves exactly one audit entry (the
+    service's), and a parent's "mask all" leaves alone what is hidden from
+    the child's representatives (CONS-7)."""
+
+    def test_g_s12_mask_delete_move_each_leave_one_entry(
+        self, alice: User, alice_dmp: Beneficiary
+    ) -> None:
+        client = verified_client(alice)
+        document = _deposit(alice, alice_dmp)
+        for name in ("dmp:document-mask", "dmp:document-unmask", "dmp:document-delete"):
+            before = AuditEvent.objects.count()
+            client.post(reverse(name, args=[document.pk]))
+            assert AuditEvent.objects.count() == before + 1, name
+
+    def test_cons7_mask_all_by_a_parent_skips_what_parents_cannot_see(
+        self, alice: User, leo_dmp: Beneficiary, bob: User
+    ) -> None:
+        CareRelationship.objects.create(
+            patient=leo_dmp, professional=bob.professional, kind="consent"
+        )
+        secret = _deposit(bob, leo_dmp, invisible_representatives=True)
+        shared = _deposit(bob, leo_dmp)
+        services.documents_mask(
+            actor=alice, patient=leo_dmp, documents=None, masked=True
+        )
+        secret.refresh_from_db()
+        shared.refresh_from_db()
+        assert (secret.masked, shared.masked) == (False, True)
