@@ -10,9 +10,12 @@ size of the record (G-P4).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import EmptyPage, Paginator
+from django.db.models import QuerySet
 from django.http import Http404, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -23,23 +26,26 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import parsers, serializers, status
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from consent.models import CLASS_CODES
 from consent.policy import Purpose
 from dmp import codes, selectors, services
 from dmp.models import Document
 from dmp.views import _file_response
-from espace.models import Beneficiary, User
+from espace.models import Beneficiary, Professional, User
 from lib.http import AuthenticatedHttpRequest
 
 TAGS = ["dmp"]
 NOT_FOUND = OpenApiResponse(description="Introuvable, ou accès refusé (même réponse).")
 BAD_INPUT = OpenApiResponse(description="Saisie invalide (messages en français).")
+PROFESSIONS = dict(Professional.Profession.choices)
 
 
 def _user(request: Request) -> User:
@@ -97,7 +103,7 @@ class AuthorField(serializers.Field):  # type: ignore[type-arg]
                 "kind": "professional",
                 "name": professional.user.get_full_name(),
                 "profession": professional.profession,
-                "profession_label": professional.get_profession_display(),
+                "profession_label": str(PROFESSIONS.get(professional.profession, "")),
                 "establishment": establishment.name if establishment else "",
             }
         kind = "patient" if value.by_patient else "other"
@@ -122,13 +128,22 @@ class LinksField(serializers.Field):  # type: ignore[type-arg]
         super().__init__(source="pk", read_only=True, **kwargs)
 
     def to_representation(self, value: uuid.UUID) -> dict[str, str]:
-        request = self.context["request"]
-        return {
-            "detail": reverse("dmp-api:document-detail", args=[value], request=request),
-            "download": reverse(
-                "dmp-api:document-download", args=[value], request=request
-            ),
-        }
+        # The detail and file routes sit under the list's (dmp.api_urls):
+        # one reverse() per answer, not two per row.
+        base = self.context["documents_url"]
+        return {"detail": f"{base}{value}/", "download": f"{base}{value}/file"}
+
+
+class LabelField(serializers.CharField):
+    """A code's label from a fixed table (Django's get_FOO_display() scans the
+    choices at each call)."""
+
+    def __init__(self, labels: Callable[[str], object], **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+        self.labels = labels
+
+    def to_representation(self, value: str) -> str:
+        return str(self.labels(value))
 
 
 @extend_schema_serializer(component_name="Document")
@@ -139,9 +154,11 @@ class DocumentSerializer(serializers.Serializer[Document]):
     id = serializers.UUIDField()
     title = serializers.CharField()
     type_code = serializers.CharField(help_text="typeCode (JDV_J07)")
-    type_label = serializers.SerializerMethodField()
+    type_label = LabelField(codes.type_label, source="type_code")
     class_code = serializers.CharField(help_text="classCode (JDV_J57)")
-    class_label = serializers.CharField(source="get_class_code_display")
+    class_label = LabelField(
+        lambda code: CLASS_CODES.get(code, code), source="class_code"
+    )
     author = AuthorField()
     document_date = serializers.DateField()
     created_at = serializers.DateTimeField()
@@ -152,10 +169,6 @@ class DocumentSerializer(serializers.Serializer[Document]):
     )
     version = serializers.IntegerField()
     links = LinksField()
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_type_label(self, document: Document) -> str:
-        return codes.type_label(document.type_code)
 
     def to_representation(self, instance: Document) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -175,16 +188,46 @@ class DocumentDetailSerializer(DocumentSerializer):
 
 
 def _context(request: Request, *, patient_side: bool) -> dict[str, Any]:
-    return {"request": request, "patient_side": patient_side}
+    return {
+        "request": request,
+        "patient_side": patient_side,
+        "documents_url": reverse("dmp-api:document-list", request=request),
+    }
 
 
 # ------------------------------------------------------------------- reads
 
 
-class DocumentPagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
+PAGE_SIZE = 20
+
+
+def _page(
+    request: Request, rows: QuerySet[Document], *, number: int, size: int
+) -> dict[str, Any]:
+    """One page of `rows` with the links to its neighbours (G-P4): a COUNT,
+    then one query whose subquery sorts and cuts the page's ids, so that the
+    authors are joined to 20 rows, not to the whole record before the sort."""
+    paginator = Paginator(rows.values("pk"), size)
+    try:
+        page = paginator.page(number)
+    except EmptyPage as empty:
+        raise NotFound(_("Cette page n'existe pas.")) from empty
+    url = request.build_absolute_uri()
+    previous = None
+    if page.has_previous():
+        previous = (
+            remove_query_param(url, "page")
+            if number == 2
+            else replace_query_param(url, "page", number - 1)
+        )
+    return {
+        "count": paginator.count,
+        "next": replace_query_param(url, "page", number + 1)
+        if page.has_next()
+        else None,
+        "previous": previous,
+        "results": list(rows.filter(pk__in=page.object_list)),
+    }
 
 
 class DocumentListApi(APIView):
@@ -255,11 +298,14 @@ class DocumentListApi(APIView):
             filters=filters,
             request=_http(request),
         )
-        pages = DocumentPagination()
-        page = pages.paginate_queryset(rows, request, view=self)
-        envelope = pages.get_paginated_response(page).data  # count, links, rows
+        page = _page(
+            request,
+            rows,
+            number=data.get("page", 1),
+            size=data.get("page_size", PAGE_SIZE),
+        )
         output = DocumentListApi.OutputSerializer(
-            envelope, context=_context(request, patient_side=access.patient_side)
+            page, context=_context(request, patient_side=access.patient_side)
         )
         return Response(output.data)
 

@@ -306,7 +306,11 @@ def documents_mask(
         code="dmp.document.mask" if masked else "dmp.document.unmask",
         request=request,
     )
-    rows = Document.objects.filter(patient=patient, status=Document.Status.CURRENT)
+    # Only what the actor sees: neither a result withheld from the patient
+    # (DMP-9) nor a minor's secret (DMP-10) is changed or counted.
+    rows = Document.objects.filter(
+        decision.access.documents(), patient=patient, status=Document.Status.CURRENT
+    )
     chosen = None if documents is None else [d.pk for d in documents]
     if chosen is not None:
         rows = rows.filter(pk__in=chosen)

@@ -557,14 +557,34 @@ class DocumentMaskApiTestCase:
         assert _audits("dmp.document.mask:self") == 3  # lookup, one, all
         assert _audits("dmp.document.unmask:self") == 1
 
-    def test_cons7_a_representative_masks_for_her_child(
-        self, alice: User, leo_dmp: Beneficiary
+    def test_cons7_dmp10_a_representative_masks_only_what_she_sees(
+        self, alice: User, leo_dmp: Beneficiary, bob: User
     ) -> None:
-        _deposit(alice, leo_dmp, title="Carnet de santé")
-        response = verified_client(alice).post(
-            MASK_ALL, {"patient": leo_dmp.pk, "masked": True}
+        from consent.models import CareRelationship
+
+        CareRelationship.objects.create(
+            patient=leo_dmp, professional=bob.professional, kind="consent"
         )
+        _deposit(alice, leo_dmp, title="Carnet de santé")
+        secret = _deposit(bob, leo_dmp, invisible_representatives=True)
+        client = verified_client(alice)
+        for masked in (True, False):  # the minor's secret is never touched
+            response = client.post(MASK_ALL, {"patient": leo_dmp.pk, "masked": masked})
+            assert response.json() == {"changed": 1}
+        secret.refresh_from_db()
+        assert not secret.masked
+        url = reverse("dmp-api:document-mask", args=[secret.pk])
+        assert client.post(url, {"masked": True}).status_code == 404
+
+    def test_dmp9_a_withheld_result_is_neither_masked_nor_counted(
+        self, alice: User, alice_dmp: Beneficiary, charlie_in_care: User
+    ) -> None:
+        _deposit(charlie_in_care, alice_dmp)
+        withheld = _deposit(charlie_in_care, alice_dmp, invisible_patient=True)
+        response = verified_client(alice).post(MASK_ALL, {"masked": True})
         assert response.json() == {"changed": 1}
+        withheld.refresh_from_db()
+        assert not withheld.masked
 
     def test_sec1_professionals_and_strangers_cannot_mask(
         self,
