@@ -253,6 +253,13 @@ class DocumentListApiTestCase:
     def test_a_patient_without_an_open_dmp_gets_404(self, alice: User) -> None:
         assert verified_client(alice).get(LIST).status_code == 404
 
+    def test_cons7_a_parent_loses_access_at_18(
+        self, alice: User, zoe: Beneficiary
+    ) -> None:
+        response = verified_client(alice).get(LIST, {"patient": zoe.pk})
+        assert response.status_code == 404
+        assert _audits("dmp.documents.list:refused.not_related") == 1
+
 
 @pytest.mark.django_db
 class DocumentQueryCountTestCase:
