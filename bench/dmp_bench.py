@@ -368,20 +368,21 @@ def _status(field: str) -> int:
     raise LookupError(field)
 
 
-def _peak_above_idle(fn: Callable[[], object]) -> tuple[float, float]:
-    """(peak RSS above idle, tracemalloc peak), in MiB, during one call."""
+def _peak_above_idle(fn: Callable[[], object]) -> tuple[int, int, int]:
+    """(idle RSS, peak RSS above it, tracemalloc peak), in KiB, during one
+    call each."""
     gc.collect()
     Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
     idle = _status("VmRSS")
     fn()
-    rss = (_status("VmHWM") - idle) / 1024
+    rss = _status("VmHWM") - idle
     tracemalloc.start()
     try:
         fn()
-        python = tracemalloc.get_traced_memory()[1] / MIB
+        python = tracemalloc.get_traced_memory()[1] // 1024
     finally:
         tracemalloc.stop()
-    return rss, python
+    return idle, rss, python
 
 
 def _upload(scratch: Path, patient: Any, doctor: Any) -> list[Row]:
@@ -429,7 +430,7 @@ def _upload(scratch: Path, patient: Any, doctor: Any) -> list[Row]:
             clean(0)
 
         once()  # modules loaded, connection open: then memory, before timings
-        rss, python = _peak_above_idle(once)
+        idle, rss, python = _peak_above_idle(once)
         raw, ours = compare(
             raw_copy, deposit, reps=UPLOAD_REPS, warmup=UPLOAD_WARMUP, between=clean
         )
@@ -448,12 +449,13 @@ def _upload(scratch: Path, patient: Any, doctor: Any) -> list[Row]:
             goal_id=G_P8,
         ),
         Row(f"  of which check_upload alone {label}", checks, "us", raw),
+        Row("idle RSS before one deposit (VmRSS)", idle, " KiB"),
         Row(
             "peak RSS above idle during one deposit (VmHWM)",
             rss,
-            " MiB",
-            max_value=64.0,
+            " KiB",
+            max_value=64 * 1024,
             goal_id=G_P8,
         ),
-        Row("  tracemalloc peak of Python allocations", python, " MiB"),
+        Row("  tracemalloc peak of Python allocations", python, " KiB"),
     ]
