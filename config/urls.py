@@ -14,6 +14,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("espace.api_urls")),
     path("consent/", include("consent.api_urls")),
     path("profile/", include("dmp.profile_api_urls")),
+    path("dmp/", include("dmp.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 
@@ -21,6 +22,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # The schema of the current version, at a stable address (SPEC §8).
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema-current"),
     path("", include("dmp.urls")),
     path("", include("consent.urls")),
     path("pro/", include("dmp.pro_urls")),

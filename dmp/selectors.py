@@ -87,6 +87,25 @@ def documents_list_for(
     code: str = "dmp.documents.list",
 ) -> DocumentList:
     """The documents `actor` may see in `patient`'s DMP, newest first."""
+    rows, access = documents_query_for(
+        actor=actor, patient=patient, filters=filters, request=request, code=code
+    )
+    return DocumentList(access=access, documents=list(rows))
+
+
+def documents_query_for(
+    *,
+    actor: User,
+    patient: Beneficiary,
+    filters: DocumentFilters | None = None,
+    request: HttpRequest | None = None,
+    code: str = "dmp.documents.list",
+) -> tuple[QuerySet[Document], Access]:
+    """The same list as a lazy queryset, for callers that page it (the API,
+    G-P4): the decision and its audit entry are done, and only a count and one
+    page are read, whatever the record's size. Titles are encrypted, so a
+    search reads the (id, title) pairs of the filtered rows once and keeps
+    the ids whose title has every word."""
     access = _decide(
         actor=actor,
         patient=patient,
@@ -95,21 +114,23 @@ def documents_list_for(
         request=request,
     )
     filters = filters or DocumentFilters()
-    rows = visible_documents(access).select_related(
-        "author_professional__user", "author_establishment", "folder"
-    )
-    rows = rows.filter(_filter_q(filters))
-    documents = list(rows.order_by("-document_date", "-created_at"))
+    rows = visible_documents(access).filter(_filter_q(filters))
     if filters.search.strip():
         words = filters.search.casefold().split()
-        documents = [
-            d for d in documents if all(w in str(d.title).casefold() for w in words)
+        found = [
+            d.pk
+            for d in rows.only("id", "title")
+            if all(w in str(d.title).casefold() for w in words)
         ]
+        rows = rows.filter(pk__in=found)
     access_audit(
         access, action=Action.READ, target="dmp.document", code=code, request=request
     )
     access_notice(access)
-    return DocumentList(access=access, documents=documents)
+    ordered = rows.select_related(
+        "author_professional__user", "author_establishment", "folder"
+    ).order_by("-document_date", "-created_at", "-id")
+    return ordered, access
 
 
 def _filter_q(filters: DocumentFilters) -> Q:

@@ -306,8 +306,8 @@ def documents_mask(
         code="dmp.document.mask" if masked else "dmp.document.unmask",
         request=request,
     )
-    # Only what this side sees: a representative never changes a document
-    # hidden from the child's representatives (CONS-7).
+    # Only what the actor sees: neither a result withheld from the patient
+    # (DMP-9) nor a minor's secret (DMP-10) is changed or counted.
     rows = Document.objects.filter(
         decision.access.documents(), patient=patient, status=Document.Status.CURRENT
     )

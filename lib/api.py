@@ -17,7 +17,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """Map framework-neutral service errors to DRF answers.
 
     Services raise Django's ValidationError / PermissionDenied / Http404; the
-    API answers 400 / 403 / 404 with French messages, never a 500 page.
+    API answers 400 / 404 / 404 with French messages, never a 500 page. (A
+    missing login or second factor stays a 401/403 from DRF itself.)
     """
     if isinstance(exc, DjangoValidationError):
         detail: Any = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
@@ -25,7 +26,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Ressource introuvable."))
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied(_("Accès refusé."))
+        # A service's refusal: the same answer as a missing object (SEC-1).
+        exc = exceptions.NotFound(_("Ressource introuvable."))
     elif isinstance(exc, exceptions.NotAuthenticated):
         exc = exceptions.NotAuthenticated(_("Authentification requise."))
     return drf_exception_handler(exc, context)

@@ -39,7 +39,27 @@ def _by(
 MATRIX: dict[str, tuple[dict[str, str], str, dict[str, int]]] = {
     "healthz": ({}, "get", _all(200)),
     "api-schema": ({}, "get", _all(200)),
+    "api-schema-current": ({}, "get", _all(200)),
     "espace-api:me-detail": ({}, "get", _by(401, 200, 200, 200)),
+    # documents API (SPEC §8): alice's DMP is not open here, bob must name a
+    # patient (400), agents have none; POST-only routes answer GET with 405
+    "dmp-api:document-list": ({}, "get", _by(401, 404, 400, 404)),
+    "dmp-api:document-detail": (
+        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
+        "get",
+        _by(401, 404, 404, 404),
+    ),
+    "dmp-api:document-download": (
+        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
+        "get",
+        _by(401, 404, 404, 404),
+    ),
+    "dmp-api:document-mask": (
+        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
+        "get",
+        _by(401, 405, 405, 405),
+    ),
+    "dmp-api:document-mask-all": ({}, "get", _by(401, 405, 405, 405)),
     "espace:home": ({}, "get", _by(200, 302, 302, 302)),
     "espace:login": ({}, "get", _all(200)),
     "espace:login-code": ({}, "get", _by(302, 302, 302, 302, pending=200)),
