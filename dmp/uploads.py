@@ -69,8 +69,8 @@ DANGEROUS_PDF_NAMES = frozenset(
 # A PDF name: a slash and regular characters (ISO 32000 §7.3.5); `#xx`
 # escapes are decoded before comparing (/J#61vaScript is /JavaScript).
 _PDF_NAME = re.compile(rb"/([^\x00\t\n\x0c\r ()<>\[\]{}/%]*)")
-# The `stream` keyword opening stream data (not the end of `endstream`).
-_STREAM_START = re.compile(rb"(?<![^\x00\t\n\x0c\r >])stream\r?\n")
+# The `stream` keyword opening stream data, right after its dictionary.
+_STREAM_START = re.compile(rb">>[\x00\t\n\x0c\r ]*stream\r?\n")
 _STREAM_END = b"endstream"
 _OVERLAP = 64  # bytes kept between chunks so that a token cut in two is seen
 
@@ -288,7 +288,6 @@ class _PdfScan:
     def __init__(self, *, streams: bool = True) -> None:
         self._streams = streams
         self._buffer = b""
-        self._start = 0  # where the search starts in `_buffer` (1 after a cut)
         self._in_stream = False
         self._objects: _PdfScan | None = None  # the object stream being read
         self._inflater: Any = None
@@ -309,25 +308,18 @@ class _PdfScan:
                 if not self._stream_data(final=final):
                     return
                 continue
-            found = (
-                _STREAM_START.search(self._buffer, self._start)
-                if self._streams
-                else None
-            )
+            found = _STREAM_START.search(self._buffer) if self._streams else None
             if found is None:
-                self._syntax(self._buffer[self._start :], final=final)
-                # Keep the end (a name or a keyword may go on) and the byte
-                # before it (what precedes `stream` matters).
-                keep = len(self._buffer) - _OVERLAP - 1
+                self._syntax(self._buffer, final=final)
+                # Keep the end: a name or a keyword may go on.
+                keep = len(self._buffer) - _OVERLAP
                 if keep > 0:
                     self._buffer = self._buffer[keep:]
-                    self._start = 1
                 return
-            syntax = self._buffer[self._start : found.start()]
+            syntax = self._buffer[: found.start()]
             self._syntax(syntax, final=True)
             self._open_stream(syntax)
             self._buffer = self._buffer[found.end() :]
-            self._start = 0
 
     def _syntax(self, data: bytes, *, final: bool) -> None:
         for name in _PDF_NAME.finditer(data):
@@ -372,7 +364,6 @@ class _PdfScan:
             self._objects.close()
             self._objects = None
         self._buffer = self._buffer[end + len(_STREAM_END) :]
-        self._start = 0
         self._in_stream = False
         return True
 
@@ -460,6 +451,7 @@ def _check_image(stream: IO[bytes]) -> None:
 
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # corrupt metadata
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(stream) as image:
                 width, height = image.size

@@ -179,19 +179,14 @@ def _names(syntax: bytes) -> set[str]:
     return found
 
 
+STREAM_START = re.compile(rb">>[\x00\t\n\x0c\r ]*stream(?:\r\n|\n)")
+
+
 def _stream_start(data: bytes, position: int) -> tuple[int, int] | None:
-    """The next `stream` keyword (after white space or `>`, followed by an
-    end of line) from `position`: (keyword start, data start)."""
-    i = data.find(b"stream", position)
-    while i >= 0:
-        before_ok = i == 0 or data[i - 1] in PDF_WHITE or data[i - 1] == ord(">")
-        after = data[i + 6 : i + 8]
-        if before_ok and after.startswith(b"\n"):
-            return i, i + 7
-        if before_ok and after == b"\r\n":
-            return i, i + 8
-        i = data.find(b"stream", i + 1)
-    return None
+    """The next `stream` keyword right after a dictionary and followed by an
+    end of line: (where the syntax before it ends, where its data starts)."""
+    found = STREAM_START.search(data, position)
+    return (found.start(), found.end()) if found else None
 
 
 class Bomb(Exception):
@@ -519,6 +514,12 @@ CORPUS: list[tuple[str, bytes, str, str | None]] = [
         "pdf_random_stream",
         files.pdf_with_stream(bytes(range(256)) * 4000),
         "s.pdf",
+        PDF,
+    ),
+    (
+        "pdf_names_in_image_bytes",  # compressed pixels where /JS turns up by chance
+        files.pdf_with_stream(b"\x8f\x03/JS (x)\x00/Launch /EF<\xff" * 500),
+        "scan.pdf",
         PDF,
     ),
     (
