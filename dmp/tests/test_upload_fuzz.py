@@ -1013,7 +1013,7 @@ class ProfessionalUploadTestCase:
             limit=settings.DMP_PROFESSIONAL_MAX_BYTES,
         )
 
-    def test_refused_depositors_get_no_further_than_the_policy(
+    def test_cons1_cons2_refused_depositors_store_nothing(
         self, alice_dmp: Beneficiary, victor: User, eve: User
     ) -> None:
         """The refusal test of this file: not in care, another patient."""
