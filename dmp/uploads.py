@@ -409,7 +409,7 @@ def _check_pdf_structure(stream: IO[bytes]) -> None:
             for number in objects
         ] + [(number, 0) for number in reader.xref_objStm]
         if len(numbers) > MAX_PDF_OBJECTS:
-            raise UploadRefused(_("Ce PDF est illisible ou abîmé."))
+            raise UploadRefused(_("Ce PDF est trop complexe pour être vérifié."))
         if len(reader.pages) > MAX_PDF_PAGES:
             raise UploadRefused(_("Ce PDF compte trop de pages."))
         if _has_dangerous_name(reader.trailer):

@@ -26,19 +26,21 @@ The oracle's policy (dmp/uploads.py's docstring says the same in prose):
 4. PDF: no dangerous name (JavaScript, JS, Launch, SubmitForm, ImportData,
    Rendition, RichMedia, EmbeddedFile(s), EF, XFA, Encrypt; #xx escapes
    decoded) in the syntax outside stream data nor in object streams (inflated
-   when deflated, decoded when hex; over 32 MiB inflated is a bomb); and the
-   PDF library (pypdf) reads every object and at most 2,000 pages:
-   "readable" is what our PDF library can read, the one ambiguity left to it;
+   when deflated, decoded when hex; over 32 MiB inflated is a bomb), nor in
+   the objects the PDF library (pypdf) reads; pypdf reads every object, no
+   encryption, at most 2,000 pages: "readable" is what our PDF library can
+   read, the one ambiguity left to it;
 5. JPEG, PNG, TIFF: the image library (Pillow) opens the header, and the
    pixels the header announces (read here byte by byte: IHDR, SOFn, the IFD
    chain) are at most 60 million (pixel floods);
 6. RTF: no NUL byte, no embedded object (\\obj… control words).
 
-Decided on purpose: a JPEG followed by HTML and a PNG with a PDF inside are
-accepted (they are served as images, with nosniff and a sandbox CSP; the
-stored bytes must be the patient's bytes), a page whose content stream is a
+Decided on purpose: HTML or SVG sources are plain text (stored and served as
+text/plain, never rendered); a JPEG followed by HTML and a PNG with a PDF
+inside are accepted (served as images, with nosniff and a sandbox CSP; the
+stored bytes must be the patient's bytes); a page whose content stream is a
 deflate bomb is accepted (the server never inflates page content, and
-inflating every stream would break G-P8), a UTF-16 text is refused (files
+inflating every stream would break G-P8); a UTF-16 text is refused (files
 are served as UTF-8).
 """
 
@@ -573,7 +575,7 @@ CORPUS: list[tuple[str, bytes, str, str | None]] = [
     ("png_just_over", files.png_flood_bytes(7500, 8001), "a.png", None),
     ("jpeg_flood", files.jpeg_flood_bytes(), "a.jpg", None),
     ("tiff_flood", files.tiff_flood_bytes(), "a.tif", None),
-    ("tiff_big_endian", files.tiff_bytes()[:0] + b"MM\x00*" + bytes(4), "a.tif", None),
+    ("tiff_big_endian_no_directory", b"MM\x00*" + bytes(4), "a.tif", None),
     ("tiff", files.tiff_bytes(), "scan.tif", TIFF),
     ("rtf", SEEDS["rtf"], "lettre.rtf", RTF),
     ("rtf_object", b"{\\rtf1{\\object\\objemb{\\*\\objdata 01050000}}}", "a.rtf", None),
@@ -655,7 +657,7 @@ class SeedCorpusTestCase:
 
 
 @pytest.mark.django_db
-class SizeLimitTestCase:
+class LimitsTestCase:
     def test_g_s15_dmp2_a_100_mb_upload_is_refused_without_being_read_whole(
         self, ledger: Ledger, alice: User, alice_dmp: Beneficiary, charlie_in_care: User
     ) -> None:
@@ -698,6 +700,36 @@ class SizeLimitTestCase:
             expected=None,
         )
         assert "5 Mo" in outcome.reason
+
+    def test_g_s15_pdfs_too_long_or_too_complex_to_check(
+        self,
+        ledger: Ledger,
+        alice: User,
+        alice_dmp: Beneficiary,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        from dmp import uploads
+
+        monkeypatch.setattr(uploads, "MAX_PDF_PAGES", 2)
+        outcome = _check(
+            ledger,
+            actor=alice,
+            patient=alice_dmp,
+            data=files.pdf_bytes(3),
+            name="long.pdf",
+            expected=None,
+        )
+        assert "trop de pages" in outcome.reason
+        monkeypatch.setattr(uploads, "MAX_PDF_OBJECTS", 2)
+        outcome = _check(
+            ledger,
+            actor=alice,
+            patient=alice_dmp,
+            data=files.pdf_bytes(1),
+            name="complexe.pdf",
+            expected=None,
+        )
+        assert "trop complexe" in outcome.reason
 
 
 # ---------------------------------------------------------------- generated
@@ -850,7 +882,7 @@ class GeneratedUploadsTestCase:
         controls: list[str],
     ) -> None:
         """UTF-8 with or without BOM, UTF-16, Latin-1, NUL and control
-        characters, surrogates (not encodable: refused by the encoder)."""
+        characters; what Latin-1 cannot encode goes as UTF-8."""
         text = text + "".join(controls)
         try:
             data = text.encode(encoding)
