@@ -310,7 +310,11 @@ def documents_mask(
         code="dmp.document.mask" if masked else "dmp.document.unmask",
         request=request,
     )
-    rows = Document.objects.filter(patient=patient, status=Document.Status.CURRENT)
+    rows = Document.objects.filter(
+        decision.access.documents(),  # CONS-7, G-S3: only what the holder sees
+        patient=patient,
+        status=Document.Status.CURRENT,
+    )
     chosen = None if documents is None else [d.pk for d in documents]
     if chosen is not None:
         rows = rows.filter(pk__in=chosen)

@@ -6,9 +6,10 @@ the persona may see it; the tests are generated from it. Each situation is
 set up in a patient's DMP next to a plain control document, then every read
 path of `dmp.selectors` is tried for every persona: the list, its count, a
 search by title, the filters, the detail, the download, the history of
-versions; and the notifications: a document hidden from the holder (or the
-representative) creates no "dmp.new_document" notification they can see, and
-no notification, e-mail or audit row ever carries a title.
+versions, the count "mask all" returns; and the notifications: a document
+hidden from the holder (or the representative) creates no "dmp.new_document"
+notification they can see, and no notification, e-mail or audit row ever
+carries a title.
 """
 
 from __future__ import annotations
@@ -349,6 +350,16 @@ class HiddenDocumentsTestCase:
             assert CANARY not in _text_of(row)
         if situation in ("plain", "masked", "announced"):  # alice has an e-mail
             assert mail.outbox
+        # DMP-8, CONS-7: "mask all" acts on what the holder sees (the control,
+        # the document if shown and not masked yet); its count tells nothing
+        # of the rest.
+        was_masked = world.target.masked
+        changed = services.documents_mask(
+            actor=holder, patient=world.patient, documents=None, masked=True
+        )
+        assert changed == 1 + int(visible["holder"] and not was_masked), rule
+        world.target.refresh_from_db()
+        assert world.target.masked == (was_masked or visible["holder"]), rule
         for message in mail.outbox:
             alternatives = getattr(message, "alternatives", [])
             text = " ".join(
