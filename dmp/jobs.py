@@ -35,6 +35,12 @@ def _notify(kind: str, documents: Sequence[tuple[object, int]]) -> None:
     )
 
 
+def _told(rows: Sequence[tuple[object, int, bool]]) -> list[tuple[object, int]]:
+    """The documents whose notice may go to the patient's inbox: not those
+    hidden from the representatives, who read a child's inbox (CONS-7)."""
+    return [(pk, patient) for pk, patient, hidden in rows if not hidden]
+
+
 def withheld_notify(*, batch: int = BATCH) -> int:
     """DMP-9 (R1111-53): 2 weeks after the deposit of a result withheld for
     an announcement consultation that did not happen, the patient is told
@@ -53,14 +59,14 @@ def withheld_notify(*, batch: int = BATCH) -> int:
                     status=Document.Status.CURRENT,
                     created_at__lte=due,
                 )
-                .values_list("pk", "patient_id")[:batch]
+                .values_list("pk", "patient_id", "invisible_representatives")[:batch]
             )
             if not rows:
                 return done
-            Document.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+            Document.objects.filter(pk__in=[pk for pk, _p, _h in rows]).update(
                 patient_told_at=timezone.now()
             )
-            _notify("dmp9.updated", rows)
+            _notify("dmp9.updated", _told(rows))
         done += len(rows)
 
 
@@ -80,14 +86,14 @@ def withheld_release(*, batch: int = BATCH) -> int:
                     status=Document.Status.CURRENT,
                     created_at__lte=due,
                 )
-                .values_list("pk", "patient_id")[:batch]
+                .values_list("pk", "patient_id", "invisible_representatives")[:batch]
             )
             if not rows:
                 return done
-            Document.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+            Document.objects.filter(pk__in=[pk for pk, _p, _h in rows]).update(
                 announced_at=timezone.now()
             )
-            _notify("dmp.new_document", rows)
+            _notify("dmp.new_document", _told(rows))
         done += len(rows)
 
 

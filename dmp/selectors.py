@@ -249,15 +249,33 @@ def document_open_for(
 
 
 def document_history_for(*, actor: User, document: Document) -> list[Document]:
-    """DMP-11: the earlier versions of a document the actor can see (the
-    chain of `replaces`), newest first; no audit of its own (the detail
-    page's entry covers it)."""
-    versions: list[Document] = []
-    current = document.replaces
-    while current is not None and len(versions) < 50:
-        versions.append(current)
-        current = current.replaces
-    return versions
+    """DMP-11: the earlier versions of a document (the chain of `replaces`),
+    newest first, that the actor may see: each version keeps its own flags,
+    so a withheld or representative-hidden first version stays hidden (G-S3).
+    No audit of its own (the detail page's entry covers it)."""
+    chain: list[uuid.UUID] = []
+    current = document.replaces_id
+    seen = {document.pk}
+    while current is not None and current not in seen and len(chain) < 50:
+        seen.add(current)
+        chain.append(current)
+        current = (
+            Document.objects.filter(pk=current)
+            .values_list("replaces_id", flat=True)
+            .first()
+        )
+    if not chain:
+        return []
+    access = access_for(actor=actor, patient=document.patient, purpose=Purpose.READ)
+    if not access.allowed:
+        return []
+    shown = {
+        d.pk: d
+        for d in Document.objects.filter(
+            access.documents(), pk__in=chain, patient=document.patient
+        )
+    }
+    return [shown[pk] for pk in chain if pk in shown]
 
 
 def folders_for(*, access: Access) -> list[Folder]:

@@ -206,6 +206,7 @@ def document_deposit(
                 document.replaces = replaced
                 document.version = replaced.version + 1
                 document.folder = replaced.folder
+                document.masked = masked or replaced.masked  # DMP-8: mask kept
                 Document.objects.filter(pk=replaced.pk).update(
                     status=Document.Status.REPLACED
                 )
@@ -240,6 +241,9 @@ def _new_document_notice(document: Document) -> None:
     """LC-12: "you have a new document", in the space and by e-mail, with no
     content (neither title nor type). One of each per document."""
     from espace.tasks import notification_send
+
+    if document.invisible_representatives:
+        return  # CONS-7: the notice would reach the representatives' inbox
 
     for channel in (Notification.Channel.INAPP, Notification.Channel.EMAIL):
         notification, created = Notification.objects.get_or_create(
