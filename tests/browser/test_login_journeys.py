@@ -43,15 +43,28 @@ class BrowserProblems:
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.console_errors.append(str(error)))
         page.on("response", self._on_response)
-        page.on(
-            "requestfailed",
-            lambda request: self.failed_assets.append(
-                f"{request.url} {request.failure}"
-            ),
-        )
+        page.on("requestfailed", self._on_request_failed)
+
+    @staticmethod
+    def _document_file(url: str) -> bool:
+        """A DMP file shown or downloaded (DMP-3): Chromium's PDF viewer
+        aborts the frame's first request and fetches the file again, and
+        reports its own inline styles as refused by the file's sandbox CSP
+        (which is meant to forbid everything but displaying the file)."""
+        return url.rsplit("?", 1)[0].endswith(("/apercu", "/fichier", "/file"))
+
+    def _on_request_failed(self, request: Any) -> None:
+        if self._document_file(request.url) and "ERR_ABORTED" in str(request.failure):
+            return
+        self.failed_assets.append(f"{request.url} {request.failure}")
 
     def _on_console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
+            where = str(message.location.get("url", ""))
+            if self._document_file(where) or where.startswith(
+                ("chrome-extension://", "chrome://")  # the browser's PDF viewer
+            ):
+                return
             self.console_errors.append(message.text)
 
     def _on_response(self, response: Response) -> None:
