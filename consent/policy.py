@@ -31,7 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import NoReturn
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -269,3 +271,49 @@ def access_audit(
         code=f"{code}:{suffix}",
         request=request,
     )
+
+
+class Decision:
+    """One decision of a write, audited exactly once (G-S12): build it (a
+    refusal is audited and raises PermissionDenied at once), then call
+    `refuse()` for a later reason (not the author…), `invalid()` for bad
+    input (nothing written, the attempt on record) or `done()` once written,
+    in the write's transaction."""
+
+    def __init__(
+        self,
+        *,
+        actor: User,
+        patient: Beneficiary,
+        purpose: Purpose,
+        action: str,
+        code: str,
+        request: HttpRequest | None,
+        target: object,
+    ) -> None:
+        self.access = access_for(actor=actor, patient=patient, purpose=purpose)
+        self.action = action
+        self.code = code
+        self.request = request
+        if not self.access.allowed:
+            self.refuse(target=target)
+
+    def refuse(self, *, target: object, why: str = "") -> NoReturn:
+        self._audit(target, refused=why)
+        raise PermissionDenied
+
+    def invalid(self, *, target: object) -> None:
+        self._audit(target, refused="invalid")
+
+    def done(self, *, target: object) -> None:
+        self._audit(target)
+
+    def _audit(self, target: object, refused: str = "") -> None:
+        access_audit(
+            self.access,
+            action=self.action,
+            target=target,
+            code=self.code,
+            request=self.request,
+            refused=refused,
+        )

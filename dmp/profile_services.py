@@ -14,10 +14,10 @@ the previous one, a deletion keeps the row as DELETED.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import NoReturn
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from audit.models import AuditEvent
-from consent.policy import Purpose, access_audit, access_for
+from consent.policy import Decision, Purpose
 from dmp import codes
 from dmp.models import Document, Measure, ProfileEntry
 from espace.models import Beneficiary, User
@@ -92,47 +92,8 @@ MEASURES: dict[str, MeasureSpec] = {
 }
 
 
-class _Decision:
-    """One decision of the patient side, audited exactly once (G-S12):
-    `refuse()`, `invalid()` or `done()` (the pattern of dmp.services)."""
-
-    def __init__(
-        self,
-        *,
-        actor: User,
-        patient: Beneficiary,
-        action: str,
-        code: str,
-        target: object,
-        request: HttpRequest | None,
-    ) -> None:
-        self.access = access_for(actor=actor, patient=patient, purpose=Purpose.MANAGE)
-        self.action = action
-        self.code = code
-        self.request = request
-        if not self.access.allowed:
-            self.refuse(target=target)
-
-    def refuse(self, *, target: object, why: str = "") -> NoReturn:
-        self._audit(target, refused=why)
-        raise PermissionDenied
-
-    def invalid(self, *, target: object) -> None:
-        """Bad input: nothing written, the attempt is still on record."""
-        self._audit(target, refused="invalid")
-
-    def done(self, *, target: object) -> None:
-        self._audit(target)
-
-    def _audit(self, target: object, refused: str = "") -> None:
-        access_audit(
-            self.access,
-            action=self.action,
-            target=target,
-            code=self.code,
-            request=self.request,
-            refused=refused,
-        )
+# The patient side's writes: one decision, audited once (consent.policy).
+_Decision = functools.partial(Decision, purpose=Purpose.MANAGE)
 
 
 # ---------------------------------------------------------------- checks

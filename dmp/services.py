@@ -14,10 +14,10 @@ import datetime as dt
 import functools
 import uuid
 from collections.abc import Iterable
-from typing import IO, NoReturn
+from typing import IO
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
-from consent.policy import Access, Basis, Purpose, access_audit, access_for
+from consent.policy import Access, Basis, Decision, Purpose
 from dmp import codes
 from dmp.models import Document, Folder
 from dmp.uploads import UploadRefused, check_upload
@@ -35,56 +35,8 @@ from espace.models import Beneficiary, Notification, User
 Action = AuditEvent.Action
 
 
-class _Decision:
-    """One decision, audited exactly once (G-S12): `refuse()` or `done()`."""
-
-    def __init__(
-        self,
-        *,
-        actor: User,
-        patient: Beneficiary,
-        purpose: Purpose,
-        action: str,
-        code: str,
-        request: HttpRequest | None,
-    ) -> None:
-        self.access = access_for(actor=actor, patient=patient, purpose=purpose)
-        self.action = action
-        self.code = code
-        self.request = request
-        if not self.access.allowed:
-            self.refuse(target="dmp.document")
-
-    def refuse(self, *, target: object, why: str = "") -> NoReturn:
-        access_audit(
-            self.access,
-            action=self.action,
-            target=target,
-            code=self.code,
-            request=self.request,
-            refused=why,
-        )
-        raise PermissionDenied
-
-    def invalid(self, *, target: object) -> None:
-        """Bad input: nothing written, the attempt is still on record."""
-        access_audit(
-            self.access,
-            action=self.action,
-            target=target,
-            code=self.code,
-            request=self.request,
-            refused="invalid",
-        )
-
-    def done(self, *, target: object) -> None:
-        access_audit(
-            self.access,
-            action=self.action,
-            target=target,
-            code=self.code,
-            request=self.request,
-        )
+# Every write of this module: one decision, audited once (consent.policy).
+_Decision = functools.partial(Decision, target="dmp.document")
 
 
 def max_upload_bytes(access: Access) -> int:
