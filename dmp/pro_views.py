@@ -195,12 +195,7 @@ def _profile(request: AuthenticatedHttpRequest, access: Access) -> Profile | Non
     synthesis class to the profession; otherwise not asked for at all."""
     if PROFILE_CLASS not in access.classes:
         return None
-    return profile_get_for(
-        actor=request.user,
-        patient=access.patient,
-        request=request,
-        code="dmp.profile.pro.read",
-    )
+    return profile_get_for(actor=request.user, patient=access.patient, request=request)
 
 
 def _dmp_page(

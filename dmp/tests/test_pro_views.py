@@ -240,7 +240,7 @@ class PatientPageTestCase:
         # One audit entry per read on the page: documents, profile (G-S12).
         assert _codes("dmp.", mark) == [
             "dmp.documents.list:care_consent",
-            "dmp.profile.pro.read:care_consent",
+            "dmp.profile.read:care_consent",
         ]
 
     def test_cons1_a_pharmacist_sees_fewer_classes_than_a_doctor(
@@ -376,7 +376,7 @@ class PatientProfileTestCase:
         assert "Modifier" not in page
         assert _codes("dmp.", mark) == [
             "dmp.documents.list:care_team",
-            "dmp.profile.pro.read:care_team",
+            "dmp.profile.read:care_team",
         ]
 
     def test_dmp6_dmp8_the_medecin_traitant_sees_masked_entries_marked(
