@@ -35,7 +35,7 @@ from consent.policy import (
     access_audit,
     access_for,
 )
-from dmp import codes, pro_selectors, pro_services
+from dmp import codes, pro_selectors, pro_services, profile_services
 from dmp import services as dmp_services
 from dmp.models import Document
 from dmp.pro_forms import (
@@ -46,6 +46,7 @@ from dmp.pro_forms import (
     NirSearchForm,
     TraitsSearchForm,
 )
+from dmp.profile_selectors import PROFILE_CLASS, Profile, profile_get_for
 from dmp.selectors import (
     DocumentFilters,
     DocumentList,
@@ -167,7 +168,8 @@ def _search_page(
 @require_GET
 @professional_required
 def patient(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """CONS-1: the DMP within the matrix; without access, the ways in."""
+    """CONS-1, DMP-6: the DMP within the matrix (documents, then the medical
+    profile when the matrix opens it); without access, the ways in."""
     patient = _patient(request, pk)
     access = access_for(actor=request.user, patient=patient, purpose=Purpose.READ)
     if not access.allowed:
@@ -185,11 +187,22 @@ def patient(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     listing = documents_list_for(
         actor=request.user, patient=patient, filters=form.filters(), request=request
     )
-    return _dmp_page(request, listing, form)
+    return _dmp_page(request, listing, form, _profile(request, access))
+
+
+def _profile(request: AuthenticatedHttpRequest, access: Access) -> Profile | None:
+    """DMP-6: the profile read (and audited) only when the matrix opens the
+    synthesis class to the profession; otherwise not asked for at all."""
+    if PROFILE_CLASS not in access.classes:
+        return None
+    return profile_get_for(actor=request.user, patient=access.patient, request=request)
 
 
 def _dmp_page(
-    request: AuthenticatedHttpRequest, listing: DocumentList, form: DocumentFilterForm
+    request: AuthenticatedHttpRequest,
+    listing: DocumentList,
+    form: DocumentFilterForm,
+    profile: Profile | None,
 ) -> HttpResponse:
     access, patient = listing.access, listing.access.patient
     context = {
@@ -206,6 +219,13 @@ def _dmp_page(
         "can_deposit": access.basis not in EMERGENCY,
         "is_medecin_traitant": access.basis == Basis.MEDECIN_TRAITANT,
         "minor": _is_minor(patient),
+        "profile": profile,
+        "profile_sections": [s for s in profile.sections if s.entries]
+        if profile
+        else [],
+        "latest": [(m, profile_services.MEASURES[m.kind].unit) for m in profile.latest]
+        if profile
+        else [],
     }
     status = 400 if form.is_bound and not form.is_valid() else 200
     return render(request, "dmp/pro_patient.html", context, status=status)

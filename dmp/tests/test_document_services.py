@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.conf import settings
+from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.utils import timezone
@@ -21,6 +22,7 @@ from consent.models import EmergencyAccess, ProfessionalNotice
 from dmp import jobs, services
 from dmp.models import Document
 from dmp.selectors import document_open_for, documents_list_for
+from espace import jobs as espace_jobs
 from espace.models import Beneficiary, Notification, User
 from tests.files import jpeg_bytes, pdf_bytes, png_bytes, png_flood_bytes
 
@@ -290,10 +292,13 @@ class TimersAndNoticesTestCase:
     def test_g_s4_emergency_reads_are_traced_and_notified_unless_opposed(
         self, alice: User, alice_dmp: Beneficiary, bob: User, victor: User
     ) -> None:
-        """CONS-6: each emergency access: one audit entry with its reason
-        kept, one notice to the patient (in-app + e-mail) and one to the
-        médecin traitant; with the patient's opposition, none."""
-        n = 20
+        """G-S4, CONS-6: each of 200 emergency accesses: one audit entry
+        linked to its access, whose reason is kept (encrypted, readable); one
+        notice to the patient (in-app + e-mail) and one to the médecin
+        traitant (in the portal + e-mail); with the patient's opposition,
+        none; never without a reason."""
+        n = 200
+        reasons = {}
         for i in range(n):
             emergency = consent_services.emergency_access_start(
                 actor=victor,
@@ -301,20 +306,45 @@ class TimersAndNoticesTestCase:
                 mode=EmergencyAccess.Mode.BRIS_DE_GLACE,
                 reason=f"Patiente inconsciente, prise en charge n° {i}",
             )
-            assert str(emergency.reason).endswith(f"n° {i}")
-        assert (
-            AuditEvent.objects.filter(
-                code="consent.emergency.bris_de_glace", patient_id=alice_dmp.pk
-            ).count()
-            == n
+            reasons[str(emergency.pk)] = (
+                f"Patiente inconsciente, prise en charge n° {i}"
+            )
+        entries = AuditEvent.objects.filter(
+            code="consent.emergency.bris_de_glace", patient_id=alice_dmp.pk
         )
-        assert Notification.objects.filter(kind="cons6.emergency").count() == 2 * n
-        assert (
-            ProfessionalNotice.objects.filter(professional=bob.professional).count()
-            == n
+        assert entries.count() == n
+        assert {e.target_type for e in entries} == {"consent.emergencyaccess"}
+        assert {e.actor_id for e in entries} == {victor.pk}
+        kept = {
+            str(e.pk): str(e.reason)
+            for e in EmergencyAccess.objects.filter(
+                pk__in=list(entries.values_list("target_id", flat=True))
+            )
+        }
+        assert kept == reasons  # each entry links to its access, reason kept
+        patient_notices = Notification.objects.filter(
+            beneficiary=alice_dmp, kind="cons6.emergency"
         )
+        for channel in (Notification.Channel.INAPP, Notification.Channel.EMAIL):
+            assert patient_notices.filter(channel=channel).count() == n
+        assert {
+            key.split(":")[1] for key in patient_notices.values_list("key", flat=True)
+        } == set(reasons)
+        doctor_notices = ProfessionalNotice.objects.filter(
+            professional=bob.professional, patient=alice_dmp, kind="cons6.emergency"
+        )
+        assert doctor_notices.count() == n
+        mail.outbox.clear()
         assert jobs.professional_notices_send() == n
         assert jobs.professional_notices_send() == 0
+        assert len(mail.outbox) == n
+        assert {m.to[0] for m in mail.outbox} == {bob.email}
+        assert not doctor_notices.filter(sent_at__isnull=True).exists()
+        assert espace_jobs.notifications_send() == n  # the patient's e-mails
+        assert len(mail.outbox) == 2 * n
+        assert {m.to[0] for m in mail.outbox[n:]} == {alice_dmp.email}
+        for message in mail.outbox:  # LC-12: never the reason
+            assert "inconsciente" not in message.body
         with pytest.raises(ValidationError):
             consent_services.emergency_access_start(
                 actor=victor, patient=alice_dmp, mode="bris_de_glace", reason="court"

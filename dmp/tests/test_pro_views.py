@@ -19,8 +19,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from consent.models import CareRelationship, PrivacySettings, ProfessionalNotice
-from dmp import pro_selectors
+from consent.models import (
+    AccessRule,
+    CareRelationship,
+    PrivacySettings,
+    ProfessionalNotice,
+)
+from dmp import pro_selectors, profile_services
 from dmp.models import Document
 from dmp.services import document_deposit
 from espace.models import Beneficiary, User
@@ -232,8 +237,11 @@ class PatientPageTestCase:
         assert "Bilan lipidique" in page
         assert reverse("dmp:document-preview", args=[document.pk]) in page
         assert reverse("dmp:document-download", args=[document.pk]) in page
-        # One audit entry for the page (G-S12).
-        assert _codes("dmp.", mark) == ["dmp.documents.list:care_consent"]
+        # One audit entry per read on the page: documents, profile (G-S12).
+        assert _codes("dmp.", mark) == [
+            "dmp.documents.list:care_consent",
+            "dmp.profile.read:care_consent",
+        ]
 
     def test_cons1_a_pharmacist_sees_fewer_classes_than_a_doctor(
         self,
@@ -307,6 +315,121 @@ class PatientPageTestCase:
             client = verified_client(user)
             for name in ("patient", "emergency", "document-deposit", "yearly-summary"):
                 assert client.get(_url(name, alice_dmp)).status_code == 404
+
+
+# ---------------------------------------------------------------- medical profile
+
+
+def _profile(alice: User, patient: Beneficiary) -> None:
+    """Alice's profile: a visible allergy and treatment, a masked history,
+    a visible weight and a masked (more recent) blood pressure."""
+    add = profile_services.profile_entry_add
+    add(actor=alice, patient=patient, section="allergy", label="Pénicilline")
+    add(
+        actor=alice,
+        patient=patient,
+        section="treatment",
+        label="Lévothyrox",
+        details="75 µg le matin",
+    )
+    add(
+        actor=alice,
+        patient=patient,
+        section="medical_history",
+        label="Dépression en 2015",
+        masked=True,
+    )
+    today = timezone.localdate()
+    profile_services.measure_add(
+        actor=alice, patient=patient, kind="weight", measured_on=today, value="62.5"
+    )
+    profile_services.measure_add(
+        actor=alice,
+        patient=patient,
+        kind="blood_pressure",
+        measured_on=today,
+        value="135",
+        value2="85",
+        masked=True,
+    )
+
+
+@pytest.mark.django_db
+class PatientProfileTestCase:
+    def test_dmp6_the_nurse_sees_the_profile_without_masked_entries(
+        self, alice: User, alice_dmp: Beneficiary, nina_in_care: User
+    ) -> None:
+        _profile(alice, alice_dmp)
+        mark = _mark()
+        response = verified_client(nina_in_care).get(_url("patient", alice_dmp))
+        assert response.status_code == 200
+        page = _text(response)
+        assert 'data-testid="profile"' in page
+        # After the documents, read-only.
+        assert page.index("documents-empty") < page.index('data-testid="profile"')
+        assert "Pénicilline" in page and "Lévothyrox" in page
+        assert "75 µg le matin" in page
+        assert "62,5 kg" in page
+        assert "Dépression en 2015" not in page  # DMP-8
+        assert "135/85" not in page and "Tension artérielle" not in page
+        assert reverse("profil:overview") not in page
+        assert "Modifier" not in page
+        assert _codes("dmp.", mark) == [
+            "dmp.documents.list:care_team",
+            "dmp.profile.read:care_team",
+        ]
+
+    def test_dmp6_dmp8_the_medecin_traitant_sees_masked_entries_marked(
+        self, alice: User, alice_dmp: Beneficiary, bob: User
+    ) -> None:
+        _profile(alice, alice_dmp)
+        page = _text(verified_client(bob).get(_url("patient", alice_dmp)))
+        assert "Pénicilline" in page
+        assert "Dépression en 2015" in page
+        assert "135/85 mmHg" in page
+        assert page.count("Masquée par le patient") == 2
+
+    def test_dmp6_cons1_the_pharmacist_sees_it_while_the_matrix_opens_it(
+        self, alice: User, alice_dmp: Beneficiary, paul_in_care: User
+    ) -> None:
+        _profile(alice, alice_dmp)
+        organ = profile_services.organ_donation_set
+        organ(actor=alice, patient=alice_dmp, choice="accepte")
+        client = verified_client(paul_in_care)
+        page = _text(client.get(_url("patient", alice_dmp)))
+        assert "Pénicilline" in page and "Dépression en 2015" not in page
+        assert "Choix du patient : J'accepte de donner mes organes" in page
+        # An agent closes class 11 to pharmacists: the section goes, and the
+        # profile is not even read (no audit entry for it).
+        AccessRule.objects.filter(profession="21", class_code="11").update(
+            allowed=False
+        )
+        mark = _mark()
+        response = client.get(_url("patient", alice_dmp))
+        assert response.status_code == 200
+        assert 'data-testid="profile"' not in _text(response)
+        assert "Pénicilline" not in _text(response)
+        assert _codes("dmp.", mark) == ["dmp.documents.list:care_consent"]
+
+    def test_dmp6_an_empty_profile_says_so(
+        self, alice_dmp: Beneficiary, charlie_in_care: User
+    ) -> None:
+        page = _text(verified_client(charlie_in_care).get(_url("patient", alice_dmp)))
+        assert 'data-testid="profile-empty"' in page
+
+    def test_cons2_a_blocked_doctor_sees_no_profile_and_one_refusal(
+        self, alice: User, alice_dmp: Beneficiary, dora_blocked: User
+    ) -> None:
+        _profile(alice, alice_dmp)
+        client = verified_client(dora_blocked)
+        session = client.session
+        session["pro_found_patients"] = [alice_dmp.pk]
+        session.save()
+        mark = _mark()
+        response = client.get(_url("patient", alice_dmp))
+        assert response.status_code == 404
+        assert "Pénicilline" not in _text(response)
+        assert _codes("dmp.", mark) == ["dmp.documents.list:refused.blocked"]
 
 
 # ---------------------------------------------------------------- declaration
