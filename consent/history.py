@@ -66,6 +66,27 @@ _LABELS: dict[str, Promise] = {
     "dmp.folder.create": gettext_lazy("Création d'un dossier"),
     "dmp.folder.rename": gettext_lazy("Renommage d'un dossier"),
     "dmp.folder.delete": gettext_lazy("Suppression d'un dossier"),
+    "dmp.folders.list": gettext_lazy("Consultation de la liste des dossiers"),
+    "dmp.document.change": gettext_lazy("Modification d'un document"),
+    # The medical profile and the administrative data (dmp.profile_*)
+    "dmp.profile.read": gettext_lazy("Consultation du profil médical"),
+    "dmp.profile.entry.read": gettext_lazy("Consultation d'une rubrique du profil"),
+    "dmp.profile.entry.history": gettext_lazy(
+        "Consultation de l'historique d'une rubrique du profil"
+    ),
+    "dmp.profile.entry.add": gettext_lazy("Ajout au profil médical"),
+    "dmp.profile.entry.update": gettext_lazy("Modification du profil médical"),
+    "dmp.profile.entry.delete": gettext_lazy("Suppression dans le profil médical"),
+    "dmp.profile.measures.read": gettext_lazy("Consultation des mesures"),
+    "dmp.profile.measure.add": gettext_lazy("Ajout d'une mesure"),
+    "dmp.profile.measure.delete": gettext_lazy("Suppression d'une mesure"),
+    "dmp.profile.copy": gettext_lazy("Copie du profil médical dans les documents"),
+    "dmp.administrative.read": gettext_lazy("Consultation des données administratives"),
+    "dmp.reimbursement.import": gettext_lazy(
+        "Import de l'historique des remboursements par l'Assurance Maladie"
+    ),
+    # The professional portal
+    "pro.patient.search": gettext_lazy("Recherche du dossier par un professionnel"),
     # Consent (consent.services, consent.selectors)
     "consent.emergency.bris_de_glace": gettext_lazy("Accès en urgence (bris de glace)"),
     "consent.emergency.samu": gettext_lazy(
@@ -151,6 +172,13 @@ KIND_PREFIXES: dict[str, tuple[str, ...]] = {
         "dmp.documents",
         "dmp.document.read",
         "dmp.document.download",
+        "dmp.folders.list",
+        "dmp.profile.read",
+        "dmp.profile.entry.read",
+        "dmp.profile.entry.history",
+        "dmp.profile.measures.read",
+        "dmp.administrative.read",
+        "pro.patient.search",
         "consent.authorisations.read",
         "consent.blocks.read",
         "consent.privacy.read",

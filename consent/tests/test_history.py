@@ -289,3 +289,27 @@ class AccessHistoryTestCase:
             "consent.history.read:refused.purpose",
             "consent.history.read:refused.not_related",
         ]
+
+
+def test_cons4_every_audit_code_written_by_the_apps_has_a_label() -> None:
+    """No "Autre opération" for what the DMP, the profile, the portal and
+    consent write (the codes are read from the sources)."""
+    import re
+    from pathlib import Path
+
+    from consent.history import _OTHER, what_label
+
+    root = Path(__file__).resolve().parents[2]
+    codes: set[str] = set()
+    for folder in ("dmp", "consent"):
+        for path in (root / folder).rglob("*.py"):
+            if "tests" in path.parts or "migrations" in path.parts:
+                continue
+            codes |= set(
+                re.findall(
+                    r'code="((?:dmp|consent|pro)\.[a-z_.]+[a-z_])"', path.read_text()
+                )
+            )
+    assert codes
+    unlabelled = sorted(c for c in codes if what_label(c) == str(_OTHER))
+    assert unlabelled == []
