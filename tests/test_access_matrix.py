@@ -254,3 +254,36 @@ def test_sec2_admin_pages_answer_agents_only(world: World) -> None:
     for url, agent_status in _admin_urls(world.users["agent"]):
         got = {p: clients[p].get(url).status_code for p in ADMIN_PERSONAS}
         assert got == {**ADMIN_RULE, "agent": agent_status}, url
+
+
+# ------------------------------------------------------------- flagged documents
+# The documents the matrix's cells do not name: who sees a masked (DMP-8),
+# a withheld (DMP-9) and a minor's secret (CONS-7) document, with the one
+# audit entry of each decision (G-S12).
+FLAGGED = [
+    ("masked", "mt", 200, "medecin_traitant"),
+    ("masked", "care", 200, "care_consent"),  # its author
+    ("masked", "nurse", 404, "refused"),
+    ("masked", "patient", 200, "self"),
+    ("withheld", "patient", 404, "refused"),
+    ("withheld", "mt", 200, "medecin_traitant"),
+    ("secret", "parent", 404, "refused"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("document", "persona", "status", "code"), FLAGGED)
+def test_dmp8_dmp9_cons7_flagged_documents_answer_as_declared(
+    document: str, persona: str, status: int, code: str, world: World
+) -> None:
+    owner = "leo" if document == "secret" else "alice"
+    pk = world.objects[owner].extra[document].pk
+    since = _last_seq()
+    response = client_of(world, persona).get(
+        reverse("dmp-api:document-detail", kwargs={"pk": pk})
+    )
+    assert response.status_code == status
+    events = list(AuditEvent.objects.filter(seq__gt=since))
+    assert [e.patient_id for e in events] == [world.objects[owner].patient.pk]
+    suffix = ":refused." if code == "refused" else f":{code}"
+    assert suffix in events[0].code
