@@ -1,234 +1,39 @@
-"""Every URL pattern × every persona → the expected answer (SEC-1, STYLE R12).
+"""Every URL × every persona → the expected answer and its audit entry
+(G-S1, G-S12, SEC-1, STYLE R12).
 
-A new route fails this test until it is declared below with its expected
-status for each persona. Admin routes are declared once, as a rule, and
-checked on the admin index and every registered model's pages.
+A new route fails `test_every_url_pattern_is_declared` until it is declared
+in tests/matrix_data.py with its expected status for each persona (written
+by hand, never computed from the policy). Each cell is its own test, in a
+world built afresh (tests/matrix_world.py): alice's open DMP with real
+documents, folder, profile entry and measure, her child's and her former
+child's. Admin routes are declared once, as a rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
-from django.test import Client, RequestFactory
+from django.db import transaction
+from django.test import Client, RequestFactory, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-PERSONAS = ("anonymous", "pending", "alice", "bob", "agnes")
-# pending: password given, second factor not yet (must be treated as anonymous)
-
-
-def _all(status: int) -> dict[str, int]:
-    return dict.fromkeys(PERSONAS, status)
-
-
-def _by(
-    anon: int, alice: int, bob: int, agnes: int, pending: int | None = None
-) -> dict[str, int]:
-    return {
-        "anonymous": anon,
-        "pending": anon if pending is None else pending,
-        "alice": alice,
-        "bob": bob,
-        "agnes": agnes,
-    }
-
-
-# name -> (kwargs for reverse, method, {persona: status})
-MATRIX: dict[str, tuple[dict[str, str], str, dict[str, int]]] = {
-    "healthz": ({}, "get", _all(200)),
-    "api-schema": ({}, "get", _all(200)),
-    "api-schema-current": ({}, "get", _all(200)),
-    "espace-api:me-detail": ({}, "get", _by(401, 200, 200, 200)),
-    # documents API (SPEC §8): alice's DMP is not open here, bob must name a
-    # patient (400), agents have none; POST-only routes answer GET with 405
-    "dmp-api:document-list": ({}, "get", _by(401, 404, 400, 404)),
-    "dmp-api:document-detail": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _by(401, 404, 404, 404),
-    ),
-    "dmp-api:document-download": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _by(401, 404, 404, 404),
-    ),
-    "dmp-api:document-mask": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _by(401, 405, 405, 405),
-    ),
-    "dmp-api:document-mask-all": ({}, "get", _by(401, 405, 405, 405)),
-    "espace:home": ({}, "get", _by(200, 302, 302, 302)),
-    "espace:login": ({}, "get", _all(200)),
-    "espace:login-code": ({}, "get", _by(302, 302, 302, 302, pending=200)),
-    "espace:login-code-email": ({}, "get", _all(405)),
-    "espace:login-code-email-entry": ({}, "get", _all(302)),
-    # pending here is a patient: she uses her e-mailed code, never enrolment
-    "espace:totp-enrol": ({}, "get", _by(302, 200, 200, 200, pending=302)),
-    "espace:logout": ({}, "get", _all(405)),
-    "espace:password-reset": ({}, "get", _all(200)),
-    "espace:password-reset-done": ({}, "get", _all(200)),
-    "espace:password-reset-confirm": (
-        {"uidb64": "MQ", "token": "bad-token"},
-        "get",
-        _all(200),  # "lien invalide" page
-    ),
-    "espace:password-reset-complete": ({}, "get", _all(200)),
-    "espace:patient-home": ({}, "get", _by(302, 200, 404, 404)),
-    "espace:inbox": ({}, "get", _by(302, 200, 404, 404)),
-    # journeys (LC-3, LC-4, LC-6, LC-8): public forms, then session-bound steps
-    "espace:activation": ({}, "get", _all(200)),
-    "espace:activation-account": ({}, "get", _all(302)),
-    "espace:opposition": ({}, "get", _all(200)),
-    "espace:opposition-confirm": ({}, "get", _all(302)),
-    "espace:opposition-done": ({}, "get", _all(302)),
-    "espace:opposition-receipt": ({}, "get", _all(404)),
-    "espace:new-code": ({}, "get", _all(200)),
-    "espace:space-close": ({}, "get", _by(302, 200, 404, 404)),
-    "espace:space-closed-info": ({}, "get", _all(200)),
-    "espace:space-reopen": ({}, "get", _by(302, 302, 404, 404)),
-    # children (LC-10): POST-only switches and answers; another profile is a 404
-    "espace:profile-switch": ({"pk": "999999"}, "get", _all(405)),
-    "espace:profile-share": ({"pk": "999999"}, "get", _by(302, 404, 404, 404)),
-    "espace:invitation-accept": ({"pk": "999999"}, "get", _all(405)),
-    "espace:invitation-refuse": ({"pk": "999999"}, "get", _all(405)),
-    "espace:pro-home": ({}, "get", _by(302, 404, 200, 404)),
-    # privacy pages (CONS-2, CONS-4, CONS-5, CONS-6): the patient side of an
-    # open DMP only; alice's persona here has none, so she gets the 404 of a
-    # refusal (her own pages answer 200 in consent/tests/test_views.py)
-    "consent:professionals": ({}, "get", _by(302, 404, 404, 404)),
-    "consent:professional-block": ({}, "get", _all(405)),
-    "consent:professional-unblock": ({"pk": "999999"}, "get", _all(405)),
-    "consent:care-revoke": ({"pk": "999999"}, "get", _all(405)),
-    "consent:privacy": ({}, "get", _by(302, 404, 404, 404)),
-    "consent:history": ({}, "get", _by(302, 404, 404, 404)),
-    "consent:history-csv": ({}, "get", _by(302, 404, 404, 404)),
-    "consent:history-pdf": ({}, "get", _by(302, 404, 404, 404)),
-    "consent-api:history-list": ({}, "get", _by(401, 404, 404, 404)),
-    "consent-api:block-list": ({}, "get", _by(401, 404, 404, 404)),
-    "consent-api:block-delete": (
-        {"rpps": "99700000013"},
-        "get",
-        _by(401, 405, 405, 405),
-    ),
-    "dmp:document-preview": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _by(302, 404, 404, 404),
-    ),
-    "dmp:document-download": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _by(302, 404, 404, 404),
-    ),
-    # professional portal (CONS-1, CONS-6): professionals only; a patient
-    # neither found nor in care, like a missing one, is a 404
-    "pro:patient-search": ({}, "get", _by(302, 404, 200, 404)),
-    "pro:patient": ({"pk": "999999"}, "get", _by(302, 404, 404, 404)),
-    "pro:care-declare": ({"pk": "999999"}, "get", _all(405)),
-    "pro:emergency": ({"pk": "999999"}, "get", _by(302, 404, 404, 404)),
-    "pro:document-deposit": ({"pk": "999999"}, "get", _by(302, 404, 404, 404)),
-    "pro:yearly-summary": ({"pk": "999999"}, "get", _by(302, 404, 404, 404)),
-    "pro:document-detail": (
-        {"pk": "999999", "doc": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _by(302, 404, 404, 404),
-    ),
-    "pro:document-replace": (
-        {"pk": "999999", "doc": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _by(302, 404, 404, 404),
-    ),
-    "pro:document-announce": (
-        {"pk": "999999", "doc": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _all(405),
-    ),
-    "pro:document-delete": (
-        {"pk": "999999", "doc": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _all(405),
-    ),
-    "pro:alerts": ({}, "get", _by(302, 404, 200, 404)),
-    # DMP-6, DMP-7: the medical profile and the administrative data of the
-    # active profile; alice has no open DMP here (404, as for another's
-    # object); POST-only writes answer 405 to a GET.
-    "profil:overview": ({}, "get", _by(302, 404, 404, 404)),
-    "profil:entry-add": ({"section": "allergies"}, "get", _by(302, 404, 404, 404)),
-    "profil:entry-edit": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _by(302, 404, 404, 404),
-    ),
-    # the patient's documents pages (DMP-1, DMP-5, DMP-8): alice has no DMP
-    # here (no space), so she gets the "DMP not open" page, not an error
-    "dmp:documents": ({}, "get", _by(302, 200, 404, 404)),
-    "dmp:document-add": ({}, "get", _by(302, 200, 404, 404)),
-    "dmp:document-detail": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _by(302, 404, 404, 404),
-    ),
-    "profil:entry-delete": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _by(302, 404, 404, 404),
-    ),
-    "profil:entry-history": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _by(302, 404, 404, 404),
-    ),
-    "profil:organ-donation": ({}, "get", _all(405)),
-    "profil:copy-pdf": ({}, "get", _all(405)),
-    "profil:measures": ({}, "get", _by(302, 404, 404, 404)),
-    "profil:measure-add": ({}, "get", _all(405)),
-    "profil:measure-delete": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _all(405),
-    ),
-    "dmp:documents-mask-all": ({}, "get", _all(405)),
-    "dmp:documents-unmask-all": ({}, "get", _all(405)),
-    "dmp:document-mask": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _all(405),
-    ),
-    "dmp:document-unmask": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _all(405),
-    ),
-    "dmp:document-delete": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _all(405),
-    ),
-    "dmp:document-move": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _all(405),
-    ),
-    "dmp:folder-create": ({}, "get", _all(405)),
-    "dmp:folder-rename": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _all(405),
-    ),
-    "dmp:folder-delete": (
-        {"pk": "6f1c1b9e-0000-4000-8000-000000000001"},
-        "get",
-        _all(405),
-    ),
-    "profil:admin-data": ({}, "get", _by(302, 404, 404, 404)),
-    # without ?patient=: a 400 once past both factors
-    "profil-api:profile-detail": ({}, "get", _by(401, 400, 400, 400)),
-}
-
-ADMIN_RULE = _by(302, 302, 302, 200)
+from audit.models import AuditEvent
+from tests.http import page_body
+from tests.matrix_data import ARGS, BASIS, GATE_OF, NO_POST, ROUTES, Route
+from tests.matrix_world import (
+    MISSING_ID,
+    MISSING_UUID,
+    PERSONAS,
+    World,
+    build_world,
+    client_of,
+    make_personas,
+)
 
 
 def _patterns(resolver: URLResolver, namespace: str = "") -> Iterator[str]:
@@ -247,40 +52,180 @@ def _patterns(resolver: URLResolver, namespace: str = "") -> Iterator[str]:
 def test_every_url_pattern_is_declared() -> None:
     names = set(_patterns(get_resolver()))
     undeclared = sorted(
-        n for n in names if n not in MATRIX and not n.startswith("admin:")
+        n for n in names if n not in ROUTES and not n.startswith("admin:")
     )
-    assert undeclared == [], f"declare these routes in MATRIX: {undeclared}"
-    stale = sorted(set(MATRIX) - names)
+    assert undeclared == [], f"declare these routes in ROUTES: {undeclared}"
+    stale = sorted(set(ROUTES) - names)
     assert stale == [], f"routes declared but gone: {stale}"
+    assert set(ARGS) <= set(ROUTES)
+
+
+def _storage(location: Path) -> dict[str, Any]:
+    return {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "lib.storage.EncryptedFileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def _world(
+    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any
+) -> Iterator[tuple[World, Path]]:
+    """The world, built once for this module inside a transaction that is
+    rolled back at the end; each test runs in a savepoint of it (pytest-
+    django's `db`), so every cell starts from the same fresh world, as with
+    Django's setUpTestData. Its files live in their own folder."""
+    files = tmp_path_factory.mktemp("matrix-files")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(STORAGES=_storage(files)),
+        transaction.atomic(),
+    ):
+        yield build_world(make_personas()), files
+        transaction.set_rollback(True)
 
 
 @pytest.fixture
-def clients(alice: Any, bob: Any, agnes: Any, client_for: Any) -> dict[str, Client]:
-    from tests.personas import PASSWORD
+def world(_world: tuple[World, Path], db: Any, settings: Any) -> World:
+    """The module's world, its files where this test's storage looks."""
+    built, files = _world
+    settings.STORAGES = _storage(files)
+    return built
 
-    pending = Client()
-    pending.post(reverse("espace:login"), {"identifier": "alice", "password": PASSWORD})
-    return {
-        "anonymous": Client(),
-        "pending": pending,
-        "alice": client_for(alice),
-        "bob": client_for(bob),
-        "agnes": client_for(agnes),
-    }
+
+def _url(world: World, name: str, persona: str, *, missing: bool = False) -> str:
+    values = world.args(persona)
+    if missing:
+        values |= {
+            "doc": MISSING_UUID,
+            "own_doc": MISSING_UUID,
+            "folder": MISSING_UUID,
+            "entry": MISSING_UUID,
+            "measure": MISSING_UUID,
+            "patient": MISSING_ID,
+            "child": MISSING_ID,
+            "block": MISSING_ID,
+            "care": MISSING_ID,
+            "rpps": "99700009999",
+        }
+    return reverse(name, kwargs={k: values[v] for k, v in ARGS.get(name, {}).items()})
+
+
+def _last_seq() -> int:
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    return last or 0
+
+
+def _audit_problems(
+    route: Route, method: str, persona: str, status: int, world: World, since: int
+) -> list[str]:
+    """G-S12: what the cell's audit entries should have been, if not that."""
+    events = list(AuditEvent.objects.filter(seq__gt=since).order_by("seq"))
+    got = [(e.patient_id, e.code, e.outcome) for e in events]
+    expected = route.audit(method, persona, status)
+    if expected is None:
+        return [] if not events else [f"no entry expected, got {got}"]
+    count, refused = expected
+    if route.kind_of(method) == "auth":  # login events: no patient, no basis
+        ok = len(events) == count and all(e.patient_id is None for e in events)
+        return [] if ok else [f"{count} entries without patient expected: {got}"]
+    basis = BASIS.get(persona, "")
+    if route.on == "profile":
+        patient = world.acting_for(persona)
+    elif route.on == "own":
+        patient, basis = world.users[persona].beneficiary, "self"
+    elif route.on == "alice":
+        patient = world.objects["alice"].patient
+    else:
+        patient = world.patient(persona)
+    if len(events) != count:
+        return [f"{count} entries expected, got {got}"]
+    problems = []
+    for event in events:
+        if event.patient_id != patient.pk:
+            problems.append(f"patient {event.patient_id} instead of {patient.pk}")
+        if refused:
+            if event.outcome != AuditEvent.Outcome.MINOR_FAILURE or (
+                ":refused." not in event.code
+            ):
+                problems.append(f"a refusal expected, got {got}")
+        elif event.outcome != AuditEvent.Outcome.SUCCESS or (
+            route.tagged and not event.code.endswith(f":{basis}")
+        ):
+            problems.append(f"success as {basis} expected, got {got}")
+    return problems
+
+
+def _check_cell(world: World, name: str, method: str, persona: str) -> None:
+    route = ROUTES[name]
+    expected = route.expected(method)[persona]
+    client = client_of(world, persona)
+    url = _url(world, name, persona)
+    since = _last_seq()
+    data = route.data(world, persona)
+    response = client.get(url) if method == "get" else client.post(url, data)
+    problems = []
+    if response.status_code != expected:
+        problems.append(f"status {response.status_code} instead of {expected}")
+    problems += _audit_problems(
+        route, method, persona, response.status_code, world, since
+    )
+    assert problems == [], f"{method.upper()} {name} as {persona}: {problems}"
+
+
+GET_CELLS = [(name, persona) for name in sorted(ROUTES) for persona in PERSONAS]
+# POST cells for the routes that take one (a GET-only route's 405 is
+# Django's require_GET, the same for everyone)
+POST_CELLS = [
+    (name, persona)
+    for name in sorted(ROUTES)
+    if ROUTES[name].post not in (None, NO_POST)
+    for persona in PERSONAS
+]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", sorted(MATRIX))
-def test_route_answers_each_persona_as_declared(
-    name: str, clients: dict[str, Client]
+@pytest.mark.parametrize(("name", "persona"), GET_CELLS)
+def test_sec1_get_answers_each_persona_as_declared(
+    name: str, persona: str, world: World
 ) -> None:
-    kwargs, method, expected = MATRIX[name]
-    url = reverse(name, kwargs=kwargs)
-    got = {
-        persona: getattr(clients[persona], method)(url).status_code
-        for persona in PERSONAS
-    }
-    assert got == expected
+    _check_cell(world, name, "get", persona)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "persona"), POST_CELLS)
+def test_sec1_post_answers_each_persona_as_declared(
+    name: str, persona: str, world: World
+) -> None:
+    _check_cell(world, name, "post", persona)
+
+
+REFUSED_404 = [
+    (name, persona)
+    for name in sorted(ARGS)
+    for persona in ("other_patient", "not_in_care")
+    if ROUTES[name].get[persona] == 404 and GATE_OF[persona] == ROUTES[name].gate
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "persona"), REFUSED_404)
+def test_gs1_refused_and_missing_objects_give_the_same_404(
+    name: str, persona: str, world: World
+) -> None:
+    client = client_of(world, persona)
+    refused = client.get(_url(world, name, persona))
+    missing = client.get(_url(world, name, persona, missing=True))
+    assert refused.status_code == missing.status_code == 404
+    assert page_body(refused.content) == page_body(missing.content)
+
+
+# ------------------------------------------------------------------ admin
+ADMIN_PERSONAS = ("anonymous", "pending", "patient", "mt", "agent")
+ADMIN_RULE = {"anonymous": 302, "pending": 302, "patient": 302, "mt": 302}
 
 
 def _admin_urls(agent: Any) -> list[tuple[str, int]]:
@@ -304,7 +249,41 @@ def _admin_urls(agent: Any) -> list[tuple[str, int]]:
 
 
 @pytest.mark.django_db
-def test_admin_pages_answer_agents_only(clients: dict[str, Client], agnes: Any) -> None:
-    for url, agent_status in _admin_urls(agnes):
-        got = {persona: clients[persona].get(url).status_code for persona in PERSONAS}
-        assert got == {**ADMIN_RULE, "agnes": agent_status}, url
+def test_sec2_admin_pages_answer_agents_only(world: World) -> None:
+    clients: dict[str, Client] = {p: client_of(world, p) for p in ADMIN_PERSONAS}
+    for url, agent_status in _admin_urls(world.users["agent"]):
+        got = {p: clients[p].get(url).status_code for p in ADMIN_PERSONAS}
+        assert got == {**ADMIN_RULE, "agent": agent_status}, url
+
+
+# ------------------------------------------------------------- flagged documents
+# The documents the matrix's cells do not name: who sees a masked (DMP-8),
+# a withheld (DMP-9) and a minor's secret (CONS-7) document, with the one
+# audit entry of each decision (G-S12).
+FLAGGED = [
+    ("masked", "mt", 200, "medecin_traitant"),
+    ("masked", "care", 200, "care_consent"),  # its author
+    ("masked", "nurse", 404, "refused"),
+    ("masked", "patient", 200, "self"),
+    ("withheld", "patient", 404, "refused"),
+    ("withheld", "mt", 200, "medecin_traitant"),
+    ("secret", "parent", 404, "refused"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("document", "persona", "status", "code"), FLAGGED)
+def test_dmp8_dmp9_cons7_flagged_documents_answer_as_declared(
+    document: str, persona: str, status: int, code: str, world: World
+) -> None:
+    owner = "leo" if document == "secret" else "alice"
+    pk = world.objects[owner].extra[document].pk
+    since = _last_seq()
+    response = client_of(world, persona).get(
+        reverse("dmp-api:document-detail", kwargs={"pk": pk})
+    )
+    assert response.status_code == status
+    events = list(AuditEvent.objects.filter(seq__gt=since))
+    assert [e.patient_id for e in events] == [world.objects[owner].patient.pk]
+    suffix = ":refused." if code == "refused" else f":{code}"
+    assert suffix in events[0].code
