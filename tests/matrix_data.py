@@ -526,12 +526,21 @@ ROUTES: dict[str, Route] = {
     "pro:alerts": Route(pro(blocked=200, not_in_care=200, samu=200), NO_POST),
     # found by a search, a patient not in care shows the locked page (with
     # its "declare care" and emergency buttons): 200 and a refusal entry
+    # two entries where the matrix opens the synthesis class (11): the
+    # documents, then the medical profile shown below them (DMP-6)
     "pro:patient": Route(
         pro(not_in_care=200, samu=200),
         NO_POST,
         kind="health",
         gate="pro",
-        audits={("get", "not_in_care"): (1, True), ("get", "samu"): (1, True)},
+        audits={
+            ("get", "not_in_care"): (1, True),
+            ("get", "samu"): (1, True),
+            ("get", "mt"): (2, False),
+            ("get", "care"): (2, False),
+            ("get", "nurse"): (2, False),
+            ("get", "pharmacist"): (2, False),
+        },
     ),
     "pro:care-declare": Route(
         NO_POST, pro(400, 400, 400, 400, blocked=400, not_in_care=400, samu=400)
