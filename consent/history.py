@@ -67,6 +67,7 @@ _LABELS: dict[str, Promise] = {
     "dmp.folder.rename": gettext_lazy("Renommage d'un dossier"),
     "dmp.folder.delete": gettext_lazy("Suppression d'un dossier"),
     "dmp.folders.list": gettext_lazy("Consultation de la liste des dossiers"),
+    "dmp.folder.change": gettext_lazy("Modification d'un dossier"),
     "dmp.document.change": gettext_lazy("Modification d'un document"),
     # The medical profile and the administrative data (dmp.profile_*)
     "dmp.profile.read": gettext_lazy("Consultation du profil médical"),

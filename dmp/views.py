@@ -463,11 +463,28 @@ def _folder_in(access: Access, pk: uuid.UUID) -> Folder:
 
 
 def _folder_for(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> Folder:
-    """One of the active profile's folders; another's is a 404."""
+    """One of the active profile's folders; another's is a 404, whose
+    refusal is audited against that folder's patient (G-S12)."""
     access = access_for(
         actor=request.user, patient=active_profile(request), purpose=Purpose.MANAGE
     )
-    return _folder_in(access, pk)
+    try:
+        return _folder_in(access, pk)
+    except Http404:
+        other = Folder.objects.select_related("patient").filter(pk=pk).first()
+        if other is not None:
+            theirs = access_for(
+                actor=request.user, patient=other.patient, purpose=Purpose.MANAGE
+            )
+            access_audit(
+                theirs,
+                action=AuditEvent.Action.UPDATE,
+                target=("dmp.folder", other.pk),
+                code="dmp.folder.change",
+                request=request,
+                refused="" if not theirs.allowed else "not_visible",
+            )
+        raise
 
 
 def _folder_error(

@@ -439,27 +439,19 @@ ROUTES: dict[str, Route] = {
         on="profile",
         on_400=1,
     ),
+    # another family's folder: a 404 and a refusal entry (dmp.folder.change)
     "dmp:folder-rename": Route(
         NO_POST,
         patient_object(400, parent=400),
         post_kind="health",
         gate="patient",
         on_400=1,
-        audits={
-            ("post", p): None
-            for p in ("other_patient", "other_parent", "former_parent")
-        },
     ),
-    # FINDING: a refused folder leaves no entry (dmp/views.py _folder_for)
     "dmp:folder-delete": Route(
         NO_POST,
         patient_object(302, parent=302),
         post_kind="health",
         gate="patient",
-        audits={
-            ("post", p): None
-            for p in ("other_patient", "other_parent", "former_parent")
-        },
     ),
     # --- the medical profile (DMP-6, DMP-7)
     "profil:overview": Route(
