@@ -20,9 +20,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.models import AuditEvent
 from consent import history, selectors, services
 from consent.forms import BlockForm, HistoryFilterForm, PrivacyForm
 from consent.history import TAB_LABELS
+from consent.models import Block, CareRelationship
+from consent.policy import Purpose, access_audit, access_for
 from espace.decorators import patient_required
 from espace.models import Beneficiary
 from espace.views import active_profile
@@ -113,7 +116,11 @@ def professional_block(request: AuthenticatedHttpRequest) -> HttpResponse:
 @_refused_is_404
 def professional_unblock(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     patient = active_profile(request)
-    block = selectors.block_get_for(patient=patient, pk=pk)
+    try:
+        block = selectors.block_get_for(patient=patient, pk=pk)
+    except Http404:
+        _refusal_on_another(request, Block.objects.filter(pk=pk), "consent.unblock")
+        raise
     services.professional_unblock(
         actor=request.user,
         patient=patient,
@@ -124,14 +131,41 @@ def professional_unblock(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     return redirect("consent:professionals")
 
 
+def _refusal_on_another(
+    request: AuthenticatedHttpRequest, rows: Any, code: str
+) -> None:
+    """G-S12: an attempt on another profile's block or care relationship is
+    a 404 like a missing one, and one refusal entry against its patient."""
+    other = rows.select_related("patient").first()
+    if other is None:
+        return
+    theirs = access_for(
+        actor=request.user, patient=other.patient, purpose=Purpose.MANAGE
+    )
+    access_audit(
+        theirs,
+        action=AuditEvent.Action.UPDATE,
+        target=other,
+        code=code,
+        request=request,
+        refused="" if not theirs.allowed else "not_visible",
+    )
+
+
 @require_POST
 @patient_required
 @_refused_is_404
 def care_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """CONS-5: withdraw a professional's access (consent or care team)."""
-    relationship = selectors.care_relationship_get_for(
-        patient=active_profile(request), pk=pk
-    )
+    try:
+        relationship = selectors.care_relationship_get_for(
+            patient=active_profile(request), pk=pk
+        )
+    except Http404:
+        _refusal_on_another(
+            request, CareRelationship.objects.filter(pk=pk), "consent.care.revoke"
+        )
+        raise
     services.care_revoke(actor=request.user, relationship=relationship, request=request)
     messages.success(
         request,

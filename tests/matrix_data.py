@@ -293,8 +293,8 @@ ROUTES: dict[str, Route] = {
         on_400=1,
     ),
     # alice's block of dora and her consent to charlie: hers whoever she asks
-    # to act for. FINDING: another's refusal leaves no entry; the codes of
-    # these writes carry no basis.
+    # to act for; another's attempt is a 404 and a refusal entry against
+    # alice. FINDING: the codes of these writes carry no basis.
     "consent:professional-unblock": Route(
         NO_POST,
         patient_object(302, parent=404, former_parent=302),
@@ -302,7 +302,9 @@ ROUTES: dict[str, Route] = {
         gate="patient",
         on="alice",
         tagged=False,
-        audits={("post", p): None for p in ("other_patient", "parent", "other_parent")},
+        audits={
+            ("post", p): (1, True) for p in ("other_patient", "parent", "other_parent")
+        },
     ),
     "consent:care-revoke": Route(
         NO_POST,
@@ -311,7 +313,9 @@ ROUTES: dict[str, Route] = {
         gate="patient",
         on="alice",
         tagged=False,
-        audits={("post", p): None for p in ("other_patient", "parent", "other_parent")},
+        audits={
+            ("post", p): (1, True) for p in ("other_patient", "parent", "other_parent")
+        },
     ),
     "consent-api:history-list": Route(
         _patient_api(200),
