@@ -65,6 +65,11 @@ class BrowserProblems:
                 ("chrome-extension://", "chrome://")  # the browser's PDF viewer
             ):
                 return
+            if not where and message.text.startswith("Applying inline style"):
+                # Reported with no page location: the browser's own PDF
+                # viewer styling itself inside a previewed file (seen under
+                # load only). Our pages' violations carry their URL.
+                return
             self.console_errors.append(message.text)
 
     def _on_response(self, response: Response) -> None:
