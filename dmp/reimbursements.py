@@ -23,13 +23,10 @@ who never see health data).
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -44,6 +41,7 @@ from audit.models import AuditEvent
 from audit.services import Entry, audit_append_bulk
 from dmp.models import Reimbursement
 from espace.models import Beneficiary, Space, User
+from lib.csvfile import ImportUnreadable, check_utf8, parse_date, seekable
 from lib.identifiers import compact_nir, validate_nir
 
 COLUMNS = (
@@ -60,21 +58,10 @@ BATCH_SIZE = 5_000
 MAX_AMOUNT = Decimal("9999999.99")
 _IMPORT_LOCK = 0x4D45_5344_4D37  # "MESDM7"
 
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_FR_DATE = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})")
 _ACT_CODE = re.compile(r"[A-Za-z0-9.+*/-]{1,16}")
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _AMOUNT = re.compile(r"[0-9]{1,7}(?:[.,][0-9]{1,2})?")
 _SECRET = {"oui": True, "non": False, "": False}
-
-
-class ImportUnreadable(Exception):
-    """The file cannot be read: nothing was imported (exit code 2)."""
-
-    def __init__(self, reason: str, line: int = 1) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.line = line
 
 
 @dataclass
@@ -114,8 +101,8 @@ def reimbursements_import(
 
     Raises ImportUnreadable (nothing imported) when the file cannot be read.
     """
-    stream = _seekable(stream)
-    _check_utf8(stream)
+    stream = seekable(stream)
+    check_utf8(stream)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     report = ImportReport()
     columns = _header(text)
@@ -133,35 +120,6 @@ def reimbursements_import(
 
 
 # ---------------------------------------------------------------- reading
-
-
-def _seekable(stream: IO[bytes]) -> IO[bytes]:
-    if stream.seekable():
-        return stream
-    spool = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115
-    shutil.copyfileobj(stream, spool)
-    spool.seek(0)
-    return spool
-
-
-def _check_utf8(stream: IO[bytes]) -> None:
-    """Refuse a file that is not UTF-8 before importing anything from it."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    line, size = 1, 0
-    try:
-        while chunk := stream.read(1 << 20):
-            size += len(chunk)
-            decoder.decode(chunk)
-            line += chunk.count(b"\n")
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        raise ImportUnreadable(
-            _("Le fichier n'est pas encodé en UTF-8 : enregistrez-le en UTF-8."),
-            line,
-        ) from exc
-    if size == 0:
-        raise ImportUnreadable(_("Le fichier est vide."))
-    stream.seek(0)
 
 
 def _header(text: IO[str]) -> list[str]:
@@ -241,7 +199,7 @@ def _check(
         validate_nir(nir)
     except ValidationError:
         problems.append(_("NIR invalide."))
-    care_date = _date(values["date_soins"])
+    care_date = parse_date(values["date_soins"])
     if care_date is None:
         problems.append(_("Date des soins invalide (AAAA-MM-JJ ou JJ/MM/AAAA)."))
     elif care_date > today:
@@ -279,19 +237,6 @@ def _check(
         ),
         [],
     )
-
-
-def _date(value: str) -> dt.date | None:
-    try:
-        if _ISO_DATE.fullmatch(value):
-            return dt.date.fromisoformat(value)
-        match = _FR_DATE.fullmatch(value)
-        if match:
-            day, month, year = (int(part) for part in match.groups())
-            return dt.date(year, month, day)
-    except ValueError:
-        return None
-    return None
 
 
 def _amount(value: str) -> Decimal | None:

@@ -20,13 +20,10 @@ Python checks the next rows while PostgreSQL stores the current ones.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
 import re
-import shutil
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +49,7 @@ from espace.models import (
     Space,
     User,
 )
+from lib.csvfile import ImportUnreadable, check_utf8, parse_date, seekable
 from lib.http import client_address, request_id
 from lib.identifiers import (
     compact_nir,
@@ -104,8 +102,6 @@ ADULT_AGE = relativedelta(years=18)
 _IMPORT_LOCK = 0x4D45_534C_4331  # "MESLC1"
 
 _NIR_PLAIN = re.compile(r"[0-9]{5}(?:[0-9]{2}|2A|2B)[0-9]{8}")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_FR_DATE = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})")
 _PHONE_SEPARATORS = re.compile(r"[ .\-()]")
 # Metropolitan (0X…, +33 X…) and overseas (+262, +590 …) numbers.
 _PHONE = re.compile(
@@ -118,15 +114,6 @@ _PLACE = re.compile(r"[0-9]{5}|2[AB][0-9]{3}")
 _RPPS = re.compile(r"[0-9]{11}")
 _SEX = {"M": "M", "F": "F", "1": "M", "2": "F"}
 _LEGACY_DMP = {"oui": True, "non": False, "": False}
-
-
-class ImportUnreadable(Exception):
-    """The file cannot be read at all: nothing was imported (exit code 2)."""
-
-    def __init__(self, reason: str, line: int = 1) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.line = line
 
 
 class _EmailValidator(EmailValidator):
@@ -227,49 +214,6 @@ def beneficiaries_import(
 
 
 # ---------------------------------------------------------------- reading
-
-
-def _seekable(stream: IO[bytes]) -> IO[bytes]:
-    """Uploads and files are seekable; a pipe is copied to disk first."""
-    if stream.seekable():
-        return stream
-    spool = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115
-    shutil.copyfileobj(stream, spool)
-    spool.seek(0)
-    return spool
-
-
-def _check_utf8(stream: IO[bytes]) -> None:
-    """Refuse a file that is not UTF-8 before importing anything from it."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    line, size = 1, 0
-    while chunk := stream.read(1 << 20):
-        size += len(chunk)
-        try:
-            decoder.decode(chunk)
-        except UnicodeDecodeError as exc:
-            where = line + chunk[: max(exc.start, 0)].count(b"\n")
-            raise ImportUnreadable(
-                _(
-                    "Le fichier n'est pas encodé en UTF-8 : enregistrez-le en "
-                    "UTF-8 puis recommencez."
-                ),
-                where,
-            ) from exc
-        line += chunk.count(b"\n")
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        raise ImportUnreadable(
-            _(
-                "Le fichier n'est pas encodé en UTF-8 : enregistrez-le en UTF-8 "
-                "puis recommencez."
-            ),
-            line,
-        ) from exc
-    if size == 0:
-        raise ImportUnreadable(_("Le fichier est vide."))
-    stream.seek(0)
 
 
 def _header(text: IO[str]) -> tuple[str, list[str]]:
@@ -403,7 +347,7 @@ class _Checker:
         ) = values
         sex_code = _SEX.get(sex)
         legacy_dmp = _LEGACY_DMP.get(legacy)
-        born = _date(birth_date)
+        born = parse_date(birth_date)
         if (
             sex_code is not None
             and legacy_dmp is not None
@@ -515,7 +459,7 @@ class _Checker:
                 if not sex
                 else _("Le sexe est invalide : M, F, 1 ou 2 attendu.")
             )
-        born = _date(birth_date)
+        born = parse_date(birth_date)
         if born is None:
             problems.append(
                 _("La date de naissance est manquante.")
@@ -634,20 +578,6 @@ def _nir_matches(nir: str, sex: str, born: dt.date) -> bool:
     return not 1 <= month <= 12 or month == born.month
 
 
-def _date(value: str) -> dt.date | None:
-    """AAAA-MM-JJ or JJ/MM/AAAA; None otherwise."""
-    try:
-        if _ISO_DATE.fullmatch(value):
-            return dt.date.fromisoformat(value)
-        match = _FR_DATE.fullmatch(value)
-        if match:
-            day, month, year = match.groups()
-            return dt.date(int(year), int(month), int(day))
-    except ValueError:
-        pass
-    return None
-
-
 def _text(
     value: str, limit: int, problems: list[str], column: str, *, required: bool = False
 ) -> None:
@@ -686,8 +616,8 @@ class _Import:
     # -- driving
 
     def read(self, stream: IO[bytes]) -> None:
-        stream = _seekable(stream)
-        _check_utf8(stream)
+        stream = seekable(stream)
+        check_utf8(stream)
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         try:
             delimiter, names = _header(text)

@@ -254,7 +254,13 @@ class MeasureTestCase:
         assert (pressure.number, pressure.number2) == (Decimal(128), Decimal(82))
         with connection.cursor() as cursor:
             cursor.execute("SELECT value FROM dmp_measure")
-            assert all("72" not in row[0] for row in cursor.fetchall())
+            stored = [row[0] for row in cursor.fetchall()]
+        # SEC-5: ciphertexts, never the numbers (a ciphertext may contain the
+        # digits "72" by chance: compare with every plain form instead).
+        plain = {"72", "72.5", "72,5", "74", "74.0", "128", "82", "128/82"}
+        assert stored and all(
+            value not in plain and len(value) > 40 for value in stored
+        )
         listing = measures_list_for(actor=alice, patient=alice_dmp)
         assert [m.number for m in listing.by_kind["weight"]] == [
             Decimal("74.0"),

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dmp.reimbursements import ImportUnreadable, reimbursements_import
+from dmp.reimbursements import reimbursements_import
 from espace.models import User
+from lib.csvfile import ImportUnreadable
 
 
 class Command(BaseCommand):
