@@ -163,6 +163,7 @@ _REFUSALS = {
     "not_regulator": gettext_lazy("réservé au médecin régulateur du SAMU"),
     "not_visible": gettext_lazy("document non accessible"),
     "not_author": gettext_lazy("réservé à l'auteur du document"),
+    "not_medecin_traitant": gettext_lazy("réservé au médecin traitant"),
     "invalid": gettext_lazy("demande incorrecte"),
 }
 

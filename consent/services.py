@@ -134,14 +134,15 @@ def care_revoke(
         and getattr(actor, "professional", None) is not None
         and actor.professional.pk == relationship.professional_id
     )
+    basis = "author"  # a professional ending their own access
     if not own:
-        _manage(
+        basis = _manage(
             actor=actor,
             patient=patient,
             code="consent.care.revoke",
             target=relationship,
             request=request,
-        )
+        ).code
     with transaction.atomic():
         CareRelationship.objects.filter(
             pk=relationship.pk, revoked_at__isnull=True
@@ -151,7 +152,7 @@ def care_revoke(
             action=Action.UPDATE,
             target=relationship,
             patient=patient,
-            code="consent.care.revoke",
+            code=f"consent.care.revoke:{basis}",
             request=request,
         )
     relationship.refresh_from_db()
@@ -171,7 +172,7 @@ def professional_block(
     """CONS-2: a blocked professional sees nothing and deposits nothing. The
     médecin traitant cannot be blocked: the patient changes médecin traitant
     instead (with the Assurance maladie)."""
-    _manage(
+    access = _manage(
         actor=actor,
         patient=patient,
         code="consent.block",
@@ -195,7 +196,7 @@ def professional_block(
             action=Action.CREATE,
             target=block,
             patient=patient,
-            code="consent.block",
+            code=f"consent.block:{access.code}",
             request=request,
         )
     return block
@@ -208,7 +209,7 @@ def professional_unblock(
     professional: Professional,
     request: HttpRequest | None = None,
 ) -> None:
-    _manage(
+    access = _manage(
         actor=actor,
         patient=patient,
         code="consent.unblock",
@@ -222,7 +223,7 @@ def professional_unblock(
             action=Action.DELETE,
             target=("espace.professional", professional.pk),
             patient=patient,
-            code="consent.unblock",
+            code=f"consent.unblock:{access.code}",
             request=request,
         )
 
@@ -239,7 +240,7 @@ def privacy_settings_update(
     request: HttpRequest | None = None,
 ) -> PrivacySettings:
     """CONS-6: the two emergency accesses, each opposable on its own."""
-    _manage(
+    access = _manage(
         actor=actor,
         patient=patient,
         code="consent.emergency_settings",
@@ -258,7 +259,7 @@ def privacy_settings_update(
             patient=patient,
             code=(
                 f"consent.emergency_settings.bdg_{'on' if bris_de_glace else 'off'}"
-                f".samu_{'on' if samu else 'off'}"
+                f".samu_{'on' if samu else 'off'}:{access.code}"
             ),
             request=request,
         )

@@ -285,6 +285,13 @@ def _deposit_rights(request: AuthenticatedHttpRequest, patient: Beneficiary) -> 
     again, and audits, when the file comes)."""
     access = access_for(actor=request.user, patient=patient, purpose=Purpose.DEPOSIT)
     if not access.allowed:
+        access_audit(  # G-S12: the refusal is on record, like the service's
+            access,
+            action=AuditEvent.Action.CREATE,
+            target="dmp.document",
+            code="dmp.document.deposit",
+            request=request,
+        )
         raise Http404
 
 
@@ -306,6 +313,15 @@ def yearly_summary(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     patient = _patient(request, pk)
     professional = pro_selectors.professional_of(request.user)
     if patient.medecin_traitant_id != professional.pk:
+        # G-S12: the médecin traitant's only (DMP-4); the attempt is on record
+        access_audit(
+            access_for(actor=request.user, patient=patient, purpose=Purpose.DEPOSIT),
+            action=AuditEvent.Action.CREATE,
+            target="dmp.document",
+            code="dmp.document.deposit",
+            request=request,
+            refused="not_medecin_traitant",
+        )
         raise Http404
 
     def last_summary() -> dict[str, Any]:
@@ -340,14 +356,30 @@ def document_replace(
     """DMP-11: a new version of a document the professional wrote; the old
     one stays in the history."""
     patient = _patient(request, pk)
-    document, _access = _document(
-        request, patient, doc, for_change=request.method == "POST"
-    )
+    document, access = _document(request, patient, doc, for_change=True)
+    target = ("dmp.document", document.pk)
     if (
         document.author_professional_id
         != pro_selectors.professional_of(request.user).pk
     ):
+        # G-S12: one refusal entry, and the same 404 as a missing document
+        access_audit(
+            access,
+            action=AuditEvent.Action.UPDATE,
+            target=target,
+            code="dmp.document.new_version",
+            request=request,
+            refused="not_author",
+        )
         raise Http404
+    if request.method == "GET":  # the form shows the document's title
+        access_audit(
+            access,
+            action=AuditEvent.Action.READ,
+            target=target,
+            code="dmp.document.read",
+            request=request,
+        )
     return _deposit_page(
         request,
         patient,

@@ -90,7 +90,9 @@ def entry_add(request: AuthenticatedHttpRequest, section: str) -> HttpResponse:
         raise Http404
     patient = active_profile(request)
     selectors.profile_manage_access(actor=request.user, patient=patient)
-    form = ProfileEntryForm(request.POST or None, section=code)
+    form = ProfileEntryForm(
+        request.POST if request.method == "POST" else None, section=code
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.profile_entry_add(
@@ -362,7 +364,9 @@ def build_chart(kind: str, measures: list[Measure]) -> Chart | None:
 
 
 def _measures_page(
-    request: AuthenticatedHttpRequest, bound: MeasureForm | None = None
+    request: AuthenticatedHttpRequest,
+    bound: MeasureForm | None = None,
+    status: int | None = None,
 ) -> HttpResponse:
     patient = active_profile(request)
     listing = selectors.measures_list_for(
@@ -381,7 +385,8 @@ def _measures_page(
         }
         for kind, rows in listing.by_kind.items()
     ]
-    status = 400 if bound is not None else 200
+    if status is None:
+        status = 400 if bound is not None else 200
     return render(
         request,
         "dmp/profile_measures.html",
@@ -403,7 +408,8 @@ def measures(request: AuthenticatedHttpRequest) -> HttpResponse:
 def measure_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     kind = request.POST.get("kind", "")
     if kind not in services.MEASURES:
-        raise Http404
+        messages.error(request, _("Choisissez un type de mesure de la liste."))
+        return _measures_page(request, status=400)
     patient = active_profile(request)
     form = MeasureForm(request.POST, kind=kind)
     if form.is_valid():

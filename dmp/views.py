@@ -234,7 +234,8 @@ def document_add(request: AuthenticatedHttpRequest) -> HttpResponse:
         return _no_dmp(request, profile)
     access = access_for(actor=request.user, patient=profile, purpose=Purpose.DEPOSIT)
     form = DocumentAddForm(
-        request.POST or None, request.FILES or None, folders=folders_for(access=access)
+        *((request.POST, request.FILES) if request.method == "POST" else ()),
+        folders=folders_for(access=access),
     )
     status = 200
     if request.method == "POST":

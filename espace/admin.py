@@ -269,7 +269,10 @@ class ImportBatchAdmin(admin.ModelAdmin[ImportBatch]):
     ) -> HttpResponse:
         if not self.has_add_permission(request) or not isinstance(request.user, User):
             raise PermissionDenied
-        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        post = request.method == "POST"
+        form = ImportUploadForm(
+            request.POST if post else None, request.FILES if post else None
+        )
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             batch = beneficiaries_import(

@@ -274,7 +274,6 @@ ROUTES: dict[str, Route] = {
     "consent:history-pdf": Route(
         patient_page(), NO_POST, kind="health", gate="patient", on="profile"
     ),
-    # FINDING: the code of a settings change does not end with the basis
     "consent:privacy": Route(
         patient_page(),
         patient_page(302),
@@ -282,7 +281,6 @@ ROUTES: dict[str, Route] = {
         post_kind="health",
         gate="patient",
         on="profile",
-        tagged=False,
     ),
     "consent:professional-block": Route(
         NO_POST,
@@ -294,14 +292,13 @@ ROUTES: dict[str, Route] = {
     ),
     # alice's block of dora and her consent to charlie: hers whoever she asks
     # to act for; another's attempt is a 404 and a refusal entry against
-    # alice. FINDING: the codes of these writes carry no basis.
+    # alice.
     "consent:professional-unblock": Route(
         NO_POST,
         patient_object(302, parent=404, former_parent=302),
         post_kind="health",
         gate="patient",
         on="alice",
-        tagged=False,
         audits={
             ("post", p): (1, True) for p in ("other_patient", "parent", "other_parent")
         },
@@ -312,7 +309,6 @@ ROUTES: dict[str, Route] = {
         post_kind="health",
         gate="patient",
         on="alice",
-        tagged=False,
         audits={
             ("post", p): (1, True) for p in ("other_patient", "parent", "other_parent")
         },
@@ -467,8 +463,8 @@ ROUTES: dict[str, Route] = {
     "profil:admin-data": Route(
         patient_page(), NO_POST, kind="health", gate="patient", on="profile"
     ),
-    # the form itself reads nothing; an invalid form is shown again (200)
-    "profil:entry-add": Route(patient_page(), patient_page()),
+    # the form itself reads nothing; an invalid form is shown again (400)
+    "profil:entry-add": Route(patient_page(), patient_page(400)),
     "profil:entry-edit": Route(
         patient_object(),
         patient_object(400, parent=400),
@@ -504,8 +500,15 @@ ROUTES: dict[str, Route] = {
         on="profile",
         entries=2,
     ),
-    # FINDING: a measure of no known kind answers 404, not 400
-    "profil:measure-add": Route(NO_POST, patient_page(404)),
+    # a measure of no known kind: a 400 and the measures page again (read)
+    "profil:measure-add": Route(
+        NO_POST,
+        patient_page(400),
+        post_kind="health",
+        gate="patient",
+        on="profile",
+        on_400=1,
+    ),
     "profil:measure-delete": Route(
         NO_POST, patient_object(302, parent=302), post_kind="health", gate="patient"
     ),
@@ -545,9 +548,16 @@ ROUTES: dict[str, Route] = {
         pro(blocked=200, not_in_care=200, samu=200),
         pro(400, 400, 400, 400, blocked=400, not_in_care=400, samu=400),
     ),
-    # FINDING: the deposit form's refusal leaves no entry (_deposit_rights)
-    "pro:document-deposit": Route(pro(), pro(400, 400, 400, 400)),
-    # DMP-4: the médecin traitant's only. FINDING: refusals leave no entry
+    # the form reads nothing; who may not deposit: a 404 and a refusal entry
+    "pro:document-deposit": Route(
+        pro(),
+        pro(400, 400, 400, 400),
+        kind="health",
+        post_kind="health",
+        gate="pro",
+        audits={(m, p): None for m in ("get", "post") for p in PROS[:4]},
+    ),
+    # DMP-4: the médecin traitant's only; the others' attempts are refusals
     "pro:yearly-summary": Route(
         pro(200, 404, 404, 404),
         pro(400, 404, 404, 404),
@@ -555,21 +565,17 @@ ROUTES: dict[str, Route] = {
         post_kind="health",
         gate="pro",
         on_400=1,
-        audits={(m, p): None for m in ("get", "post") for p in PROS if p != "mt"},
     ),
     "pro:document-detail": Route(pro(), NO_POST, kind="health", gate="pro"),
-    # charlie's document: he alone replaces or deletes it
-    # FINDING (dmp/pro_views.py document_replace): a GET by a reader who is
-    # not the author reads the document (a success entry) and then answers
-    # 404; a POST by one is refused with no entry
+    # charlie's document: he alone replaces or deletes it; a reader who is
+    # not its author gets a 404 and a refusal entry (not_author); an invalid
+    # form reads nothing
     "pro:document-replace": Route(
         pro(404, 200, 404, 404),
         pro(404, 400, 404, 404),
         kind="health",
         post_kind="health",
         gate="pro",
-        audits={("get", p): (1, False) for p in ("mt", "nurse", "pharmacist")}
-        | {("post", p): None for p in ("mt", "nurse", "pharmacist")},
     ),
     "pro:document-announce": Route(
         NO_POST, pro(302, 302, 404, 404), post_kind="health", gate="pro"

@@ -24,7 +24,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from audit.models import AuditEvent
 from tests.http import page_body
-from tests.matrix_data import ARGS, BASIS, GATE_OF, NO_POST, ROUTES, Route
+from tests.matrix_data import ARGS, BASIS, GATE_OF, NO_POST, ROUTES, Route, row
+from tests.matrix_valid import VALID
 from tests.matrix_world import (
     MISSING_ID,
     MISSING_UUID,
@@ -159,14 +160,28 @@ def _audit_problems(
     return problems
 
 
-def _check_cell(world: World, name: str, method: str, persona: str) -> None:
-    route = ROUTES[name]
+def _check_cell(
+    world: World,
+    name: str,
+    method: str,
+    persona: str,
+    route: Route | None = None,
+    data: dict[str, Any] | None = None,
+    multipart: bool = True,
+) -> None:
+    route = route or ROUTES[name]
     expected = route.expected(method)[persona]
     client = client_of(world, persona)
     url = _url(world, name, persona)
     since = _last_seq()
-    data = route.data(world, persona)
-    response = client.get(url) if method == "get" else client.post(url, data)
+    if data is None:
+        data = route.data(world, persona)
+    if method == "get":
+        response = client.get(url)
+    elif multipart:
+        response = client.post(url, data)
+    else:  # an API body
+        response = client.post(url, data, content_type="application/json")
     problems = []
     if response.status_code != expected:
         problems.append(f"status {response.status_code} instead of {expected}")
@@ -201,6 +216,75 @@ def test_sec1_post_answers_each_persona_as_declared(
     name: str, persona: str, world: World
 ) -> None:
     _check_cell(world, name, "post", persona)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "persona"),
+    [
+        (n, p)
+        for n in sorted(VALID)
+        for p in PERSONAS
+        if p in (VALID[n].personas or PERSONAS)
+    ],
+)
+def test_sec1_valid_forms_answer_each_persona_as_declared(
+    name: str, persona: str, world: World
+) -> None:
+    """A complete, valid form: no unexpected success (tests/matrix_valid.py)."""
+    valid = VALID[name]
+    _check_cell(
+        world,
+        name.partition("@")[0],
+        "post",
+        persona,
+        route=valid.route,
+        data=valid.build(world, persona),
+        multipart=valid.multipart,
+    )
+
+
+def test_every_write_refusing_an_empty_form_is_posted_a_valid_one() -> None:
+    """Where an empty form answers 400, the valid form is in the table too."""
+    answering_400 = {
+        name
+        for name, route in ROUTES.items()
+        if route.post is not None and 400 in route.post.values()
+    }
+    assert answering_400 - {name.partition("@")[0] for name in VALID} == set()
+
+
+# CONS-2: DELETE is the block API's only write method; alice's block of dora
+# (the API acts on the holder's own record: alice whatever profile she chose)
+BLOCK_DELETE = row(
+    anon=401,
+    patients=404,
+    pros=404,
+    agent=404,
+    patient=204,
+    parent=204,
+    former_parent=204,
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_cons2_block_api_delete_answers_each_persona_as_declared(
+    persona: str, world: World
+) -> None:
+    client = client_of(world, persona)
+    since = _last_seq()
+    response = client.delete(_url(world, "consent-api:block-delete", persona))
+    assert response.status_code == BLOCK_DELETE[persona]
+    events = list(AuditEvent.objects.filter(seq__gt=since))
+    codes = [e.code for e in events]
+    if BLOCK_DELETE[persona] == 204:
+        assert codes == ["consent.unblock:self"]
+    elif GATE_OF[persona] == "patient":
+        # no block of dora on their own record: nothing to unblock
+        assert all(":refused." in c for c in codes), codes
+    else:
+        assert codes == []
 
 
 REFUSED_404 = [

@@ -121,7 +121,7 @@ class BlockTestCase:
         ).exists()
         page = client.get(answer["Location"])
         assert "Victor Test est bloqué" in page.content.decode()
-        assert _audit_count("consent.block") == 1
+        assert _audit_count("consent.block:self") == 1
 
     @pytest.mark.parametrize(
         ("rpps", "message"),
@@ -161,7 +161,7 @@ class BlockTestCase:
         )
         assert answer.status_code == 302
         assert not Block.objects.exists()
-        assert _audit_count("consent.unblock") == 1
+        assert _audit_count("consent.unblock:self") == 1
 
     def test_refused_another_patients_block_is_a_404(
         self,
@@ -252,7 +252,7 @@ class PrivacyTestCase:
         assert (privacy.bris_de_glace, privacy.samu) == (False, True)
         html = client.get(reverse("consent:privacy")).content.decode()
         assert html.count(" checked>") == 1
-        assert _audit_count("consent.emergency_settings.bdg_off.samu_on") == 1
+        assert _audit_count("consent.emergency_settings.bdg_off.samu_on:self") == 1
 
     def test_refused_without_a_dmp_and_for_professionals(
         self, eve: User, bob: User

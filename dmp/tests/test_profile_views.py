@@ -248,7 +248,8 @@ class MeasurePagesTestCase:
         assert missing.status_code == 400
         assert "Renseignez aussi la pression diastolique." in missing.content.decode()
         unknown = alice_client.post(reverse("profil:measure-add"), {"kind": "pouls"})
-        assert unknown.status_code == 404
+        assert unknown.status_code == 400
+        assert "Choisissez un type de mesure de la liste." in unknown.content.decode()
         assert Measure.objects.count() == 0
 
     def test_delete_a_measure_and_refusal(
