@@ -170,7 +170,29 @@ class DocumentSerializer(serializers.Serializer[Document]):
     links = LinksField()
 
     def to_representation(self, instance: Document) -> dict[str, Any]:
-        data = super().to_representation(instance)
+        """The fields above, written out (G-P4: a page of 20 is built without
+        DRF's per-field machinery; the declared fields stay the schema)."""
+        fields = self.fields
+        data = {
+            "id": str(instance.pk),
+            "title": str(instance.title),
+            "type_code": instance.type_code,
+            "type_label": str(codes.type_label(instance.type_code)),
+            "class_code": instance.class_code,
+            "class_label": str(
+                CLASS_CODES.get(instance.class_code, instance.class_code)
+            ),
+            "author": fields["author"].to_representation(instance),
+            "document_date": fields["document_date"].to_representation(
+                instance.document_date
+            ),
+            "created_at": fields["created_at"].to_representation(instance.created_at),
+            "size": instance.size,
+            "mime_type": instance.mime_type,
+            "masked": instance.masked,
+            "version": instance.version,
+            "links": fields["links"].to_representation(instance.pk),
+        }
         if not self.context.get("patient_side"):
             del data["masked"]
         return data
@@ -184,6 +206,14 @@ class DocumentDetailSerializer(DocumentSerializer):
     replaces = serializers.UUIDField(
         source="replaces_id", allow_null=True, help_text="version précédente"
     )
+
+    def to_representation(self, instance: Document) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["file_name"] = str(instance.file_name)
+        data["format_code"] = instance.format_code
+        data["sha256"] = instance.sha256
+        data["replaces"] = str(instance.replaces_id) if instance.replaces_id else None
+        return data
 
 
 def _context(request: Request, *, patient_side: bool) -> dict[str, Any]:

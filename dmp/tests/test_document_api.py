@@ -650,3 +650,29 @@ def test_the_schema_builds_without_warnings(tmp_path: Path) -> None:
         response = Client().get(url)
         assert response.status_code == 200
         assert b"/api/v1/dmp/documents/{id}/file" in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("patient_side", [True, False])
+def test_gp4_written_out_documents_equal_drfs_own_representation(
+    patient_side: bool, alice_dmp: Beneficiary, charlie_in_care: User
+) -> None:
+    """G-P4: the hand-written representations give exactly what DRF's field
+    by field serialisation of the declared fields gives."""
+    from rest_framework import serializers
+
+    from dmp.apis import DocumentDetailSerializer, DocumentSerializer
+
+    first = _deposit(charlie_in_care, alice_dmp)
+    second = _deposit(charlie_in_care, alice_dmp, replaces=first)
+    own = _deposit(alice_dmp.user, alice_dmp, masked=True)
+    context = {"patient_side": patient_side, "documents_url": "https://x/documents/"}
+    for document in Document.objects.filter(pk__in=[second.pk, own.pk]):
+        for kind in (DocumentSerializer, DocumentDetailSerializer):
+            written = kind(document, context=context).data
+            drf = serializers.Serializer.to_representation(
+                kind(context=context), document
+            )
+            if not patient_side:
+                del drf["masked"]
+            assert dict(written) == dict(drf)
