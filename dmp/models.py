@@ -14,7 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import CLASS_CODES
@@ -137,6 +137,15 @@ class Document(models.Model):
         indexes = [
             models.Index(
                 fields=["patient", "status", "created_at"], name="document_patient"
+            ),
+            # G-P4: a page of the list, in its order, read from the index
+            models.Index(
+                "patient",
+                "status",
+                F("document_date").desc(),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="document_patient_list",
             ),
             models.Index(
                 fields=["created_at"],
