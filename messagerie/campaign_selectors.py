@@ -101,8 +101,8 @@ def targeting_sql(
     every profile criterion. CONS-9 refusals are not excluded here: the job
     records them (WITHHELD) so that agents see how many refused."""
     day = send_date(campaign)
-    where = ["s.state IN %(open_states)s"]
-    params: dict[str, Any] = {"open_states": tuple(str(s) for s in Space.OPEN_STATES)}
+    where = ["s.state = ANY(%(open_states)s)"]
+    params: dict[str, Any] = {"open_states": [str(s) for s in Space.OPEN_STATES]}
     born_by, born_after = born_between(day, campaign.age_min, campaign.age_max)
     if born_by is not None:
         where.append("b.birth_date <= %(born_by)s")
