@@ -170,6 +170,12 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
             ],
             request=request,
         )
+        # what the admin's change message reads (saved by the service)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = (
+            [],
+            [],
+            [],
+        )
 
     def get_urls(self) -> list[Any]:
         return [

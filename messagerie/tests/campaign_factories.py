@@ -50,15 +50,15 @@ def campaign(
     criteria: list[dict[str, Any]] | None = None,
     **fields: Any,
 ) -> Campaign:
-    c = Campaign.objects.create(
-        title="Dépistage du cancer colorectal",
-        body="Le test de dépistage est gratuit : parlez-en à votre médecin.",
-        reason="vous avez entre 50 et 74 ans",
-        send_at=send_at or timezone.now() - dt.timedelta(minutes=1),
-        state=state,
-        created_by=agent,
-        **fields,
-    )
+    values: dict[str, Any] = {
+        "title": "Dépistage du cancer colorectal",
+        "body": "Le test de dépistage est gratuit : parlez-en à votre médecin.",
+        "reason": "vous avez entre 50 et 74 ans",
+        "send_at": send_at or timezone.now() - dt.timedelta(minutes=1),
+        "state": state,
+        "created_by": agent,
+    }
+    c = Campaign.objects.create(**(values | fields))
     for criterion in criteria or []:
         CampaignCriterion.objects.create(campaign=c, **criterion)
     return c
