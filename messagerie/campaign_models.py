@@ -206,7 +206,7 @@ class CampaignDelivery(models.Model):
         DELIVERED = "delivered", _("Envoyé")
         WITHHELD = "withheld", _("Non envoyé (refus CONS-9)")
 
-    pk = models.CompositePrimaryKey("campaign_id", "beneficiary_id")
+    pk = models.CompositePrimaryKey("beneficiary_id", "campaign_id")
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
@@ -224,9 +224,9 @@ class CampaignDelivery(models.Model):
     class Meta:
         verbose_name = _("message de prévention")
         verbose_name_plural = _("messages de prévention")
-        # The patient's list: their messages, newest first. The primary key
-        # (campaign, beneficiary) serves the job's range scans.
-        indexes = [models.Index(fields=["beneficiary"], name="delivery_inbox")]
+        # One index only (a campaign writes millions of rows): the primary
+        # key (beneficiary, campaign) serves the patient's list and the
+        # job's beneficiary-id range scans alike.
 
     def __str__(self) -> str:
         return f"Message de prévention {self.campaign_id}/{self.beneficiary_id}"
