@@ -12,6 +12,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("mes")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Apps built in parallel keep their tasks in their own modules.
+app.autodiscover_tasks(related_name="campaign_tasks")
 
 
 @app.on_after_configure.connect
@@ -90,6 +92,17 @@ app.conf.beat_schedule = {
     # every 5 minutes, e-mail professionals their notices (emergency access, CONS-6)
     "professional-notices": {
         "task": "dmp.tasks.professional_notices_send",
+        "schedule": crontab(minute="*/5"),
+    },
+    # every 5 minutes, start due prevention campaigns and carry on those
+    # sending, range by range (MSG-4)
+    "prevention-campaigns": {
+        "task": "messagerie.campaign_tasks.campaigns_send",
+        "schedule": crontab(minute="*/5"),
+    },
+    # every 5 minutes, send the prevention e-mails, never to refusers (CONS-9)
+    "prevention-emails": {
+        "task": "messagerie.campaign_tasks.prevention_emails_dispatch",
         "schedule": crontab(minute="*/5"),
     },
     # every day at 04:00, forget provisional-code hashes expired a month ago (LC-3)

@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("consent.urls")),
     path("pro/", include("dmp.pro_urls")),
     path("mon-espace/", include("dmp.profile_urls")),
+    path("mon-espace/prevention/", include("messagerie.campaign_urls")),
     path("", include("espace.urls")),
 ]
 

@@ -99,7 +99,8 @@ class Block(models.Model):
 
 class PrivacySettings(models.Model):
     """CONS-6: the two emergency accesses, each on by default and opposable
-    separately. A patient with no row has the defaults."""
+    separately; CONS-9: the refusal of personalised prevention messages (off
+    by default). A patient with no row has the defaults."""
 
     patient = models.OneToOneField(
         Beneficiary, on_delete=models.CASCADE, related_name="privacy"
@@ -108,6 +109,11 @@ class PrivacySettings(models.Model):
         _("accès en urgence (bris de glace)"), default=True
     )
     samu = models.BooleanField(_("accès du médecin régulateur du SAMU"), default=True)
+    # CONS-9 (A8.4): no personalised prevention message at all while set; read
+    # by each batch of a campaign, so that it takes effect at once.
+    prevention_refused = models.BooleanField(
+        _("refus des messages de prévention personnalisés"), default=False
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

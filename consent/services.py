@@ -266,6 +266,49 @@ def privacy_settings_update(
     return privacy
 
 
+def prevention_refusal_set(
+    *,
+    actor: User,
+    patient: Beneficiary,
+    refused: bool,
+    request: HttpRequest | None = None,
+) -> PrivacySettings:
+    """CONS-9 (A8.4): the patient refuses personalised prevention messages,
+    or accepts them again, at any time and without a reason. Takes effect at
+    once: the next batch of a campaign being sent leaves them out, messages
+    written but not yet notified are withheld (messagerie.campaign_jobs), and
+    prevention e-mails still waiting in the outbox are dropped here."""
+    from espace.notifications import PREVENTION
+
+    _manage(
+        actor=actor,
+        patient=patient,
+        code="cons9.prevention",
+        target="consent.privacysettings",
+        request=request,
+    )
+    with transaction.atomic():
+        privacy, _created = PrivacySettings.objects.get_or_create(patient=patient)
+        privacy.prevention_refused = refused
+        privacy.save()
+        if refused:
+            Notification.objects.filter(
+                beneficiary=patient,
+                kind=PREVENTION,
+                channel=Notification.Channel.EMAIL,
+                status=Notification.Status.PENDING,
+            ).delete()
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            target=privacy,
+            patient=patient,
+            code=f"cons9.prevention.{'refused' if refused else 'accepted'}",
+            request=request,
+        )
+    return privacy
+
+
 def privacy_settings_of(patient: Beneficiary) -> PrivacySettings:
     """The settings, or the defaults (both on) when never changed."""
     return PrivacySettings.objects.filter(patient=patient).first() or PrivacySettings(

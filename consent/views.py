@@ -183,7 +183,8 @@ def care_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @patient_required
 @_refused_is_404
 def privacy(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """CONS-6: the two emergency accesses, each opposable on its own."""
+    """CONS-6: the two emergency accesses, each opposable on its own; and
+    the CONS-9 switch of prevention messages."""
     patient = active_profile(request)
     if request.method == "POST":
         form = PrivacyForm(request.POST)
@@ -202,7 +203,12 @@ def privacy(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PrivacyForm(
         initial={"bris_de_glace": current.bris_de_glace, "samu": current.samu}
     )
-    context = {**_profile_context(request, patient), "form": form}
+    context = {
+        **_profile_context(request, patient),
+        "form": form,
+        # CONS-9: its own form, posted to prevention:preferences
+        "prevention_accepted": not current.prevention_refused,
+    }
     return render(request, "consent/privacy.html", context)
 
 

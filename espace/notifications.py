@@ -73,6 +73,11 @@ NOTICES = {
     "cons3.access": "notice-access",
     "cons6.emergency": "notice-emergency",
 }
+# MSG-4: a prevention message of Assurance maladie (e-mail without content,
+# sent by messagerie.campaign_jobs, which leaves out those who refused it,
+# CONS-9; and an in-app notice).
+PREVENTION = "msg4.prevention"
+NOTICES[PREVENTION] = "notice-prevention"
 # Claims of one notification before the sweep gives it up (FAILED).
 MAX_ATTEMPTS = 5
 
@@ -150,6 +155,10 @@ INAPP_TEXTS.update(
             "consent:history",
         ),
     }
+)
+INAPP_TEXTS[PREVENTION] = (
+    gettext_lazy("Vous avez reçu un message de prévention de l'Assurance Maladie."),
+    "prevention:list",
 )
 INAPP_DEFAULT = (gettext_lazy("Vous avez une nouvelle notification."), "")
 

@@ -41,6 +41,7 @@ ARGS: dict[str, dict[str, str]] = {
     "dmp:document-move": {"pk": "own_doc"},
     "dmp:folder-rename": {"pk": "folder"},
     "dmp:folder-delete": {"pk": "folder"},
+    "prevention:detail": {"pk": "campaign"},
 }
 
 # ------------------------------------------------------------------ helpers
@@ -331,6 +332,29 @@ ROUTES: dict[str, Route] = {
     "consent-api:block-delete": Route(
         row(anon=401, patients=405, pros=405, agent=405),
         row(anon=401, patients=405, pros=405, agent=405),
+    ),
+    # --- prevention messages (MSG-4, CONS-9), the active profile's: a
+    # message is named by its campaign, each profile reading its own copy
+    # (alice's, leo's for his parent). eve has none: a 404 and no entry
+    # (nothing was read); alice asking for zoe (18 today) reads her own.
+    "prevention:list": Route(
+        patient_page(), NO_POST, kind="health", gate="patient", on="profile"
+    ),
+    "prevention:detail": Route(
+        patient_page(other_patient=404, other_parent=404),
+        NO_POST,
+        kind="health",
+        gate="patient",
+        on="profile",
+    ),
+    # the switch (privacy page) and the message's button: one settings write
+    "prevention:preferences": Route(
+        NO_POST,
+        patient_page(302),
+        post_kind="health",
+        gate="patient",
+        on="profile",
+        tagged=False,
     ),
     # --- documents API (SPEC §8)
     "dmp-api:document-list": Route(

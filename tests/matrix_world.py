@@ -107,6 +107,7 @@ class World:
             "token": "bad-token",
             "missing_uuid": MISSING_UUID,
             "missing_id": MISSING_ID,
+            "campaign": str(alice.extra["campaign"].pk),
         }
 
     def patient(self, persona: str) -> Beneficiary:
@@ -148,6 +149,34 @@ def _patient_objects(actor: User, patient: Beneficiary) -> tuple[Any, ...]:
         value="61.5",
     )
     return folder, own_doc, entry, measure
+
+
+def _prevention_campaign(agent: User, patients: list[Beneficiary]) -> Any:
+    """A sent campaign and its delivered messages (MSG-4)."""
+    from messagerie.campaign_models import Campaign, CampaignDelivery
+
+    campaign = Campaign.objects.create(
+        title="Dépistage",
+        body="Un message de prévention.",
+        reason="vous avez un enfant de moins de 18 ans",
+        send_at=timezone.now(),
+        state=Campaign.State.SENT,
+        created_by=agent,
+    )
+    now = timezone.now()
+    CampaignDelivery.objects.bulk_create(
+        [
+            CampaignDelivery(
+                campaign=campaign,
+                beneficiary=patient,
+                status=CampaignDelivery.Status.DELIVERED,
+                created_at=now,
+                notified_at=now,
+            )
+            for patient in patients
+        ]
+    )
+    return campaign
 
 
 def build_world(f: dict[str, Any]) -> World:
@@ -197,6 +226,10 @@ def build_world(f: dict[str, Any]) -> World:
     with time_machine.travel(timezone.now() - dt.timedelta(days=1)):
         folder, own_doc, entry, measure = _patient_objects(alice, zoe)
     objects["zoe"] = Objects(zoe, own_doc, own_doc, folder, entry, measure)
+    # MSG-4: one prevention campaign delivered to alice and to leo
+    objects["alice"].extra["campaign"] = _prevention_campaign(
+        f["agnes"], [alice_dmp, leo]
+    )
     users = {
         "patient": alice,
         "other_patient": f["eve"],

@@ -61,10 +61,13 @@ def test_no_health_data_model_is_registered_in_the_admin() -> None:
     """Agents never see health data (seed 003): no DMP, message, agenda, consent
     or audit model, no model with encrypted content, no second-factor secrets."""
     from consent.models import AccessRule
+    from messagerie.campaign_models import Campaign
 
     # The access matrix (profession × class) holds no patient data: agents
-    # keep it (CONS-1). Nothing else of the health apps.
-    allowed = {AccessRule}
+    # keep it (CONS-1). Prevention campaigns are the agents' own writing,
+    # sent to many, with no patient in them (MSG-4; their body is encrypted
+    # at rest all the same). Nothing else of the health apps.
+    allowed = {AccessRule, Campaign}
     registered = set(admin.site._registry)
     for model in registered - allowed:
         assert model._meta.app_label not in HEALTH_APPS, model

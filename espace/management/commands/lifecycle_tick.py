@@ -6,8 +6,9 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from dmp import jobs as dmp_jobs
 from espace import jobs
+from messagerie import campaign_jobs
 
-ALL_JOBS = {**jobs.JOBS, **dmp_jobs.JOBS}
+ALL_JOBS = {**jobs.JOBS, **dmp_jobs.JOBS, **campaign_jobs.JOBS}
 
 
 class Command(BaseCommand):
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         "Exécute une fois chaque traitement périodique du cycle de vie des espaces "
         "(ouverture automatique, fermeture après suspension, purge, majorité, codes) "
         "et du DMP (résultats en attente de consultation d'annonce, avis aux "
-        "professionnels). "
+        "professionnels) et des campagnes de prévention. "
         "Sans danger si relancé : chaque traitement ne prend que ce qui est dû."
     )
 
