@@ -39,6 +39,7 @@ from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEvent
@@ -72,7 +73,19 @@ NOTICES = {
     "dmp9.updated": "notice-dmp-updated",
     "cons3.access": "notice-access",
     "cons6.emergency": "notice-emergency",
+    # AG-2 reminders: when, never what (agenda.reminders.notice_context)
+    "ag2.appointment.day_before": "notice-agenda-reminder",
+    "ag2.appointment.same_day": "notice-agenda-reminder",
+    "ag2.item.day_before": "notice-agenda-reminder",
+    "ag2.item.same_day": "notice-agenda-reminder",
 }
+# Kinds whose e-mail needs more than the name and the link: kind -> a
+# function(notification) -> extra context, or None when the notice is no
+# longer true (the reminder of a cancelled appointment): it is not sent.
+NOTICE_CONTEXTS = dict.fromkeys(
+    [kind for kind in NOTICES if kind.startswith("ag2.")],
+    "agenda.reminders.notice_context",
+)
 # Claims of one notification before the sweep gives it up (FAILED).
 MAX_ATTEMPTS = 5
 
@@ -148,6 +161,30 @@ INAPP_TEXTS.update(
                 "santé. Le détail est dans l'historique des accès."
             ),
             "consent:history",
+        ),
+    }
+)
+INAPP_TEXTS.update(
+    {
+        "ag2.appointment.day_before": (
+            gettext_lazy("Rappel : vous avez un rendez-vous santé demain."),
+            "rendezvous:list",
+        ),
+        "ag2.appointment.same_day": (
+            gettext_lazy("Rappel : vous avez un rendez-vous santé aujourd'hui."),
+            "rendezvous:list",
+        ),
+        "ag2.item.day_before": (
+            gettext_lazy(
+                "Rappel : un examen ou un vaccin recommandé est prévu demain."
+            ),
+            "rendezvous:list",
+        ),
+        "ag2.item.same_day": (
+            gettext_lazy(
+                "Rappel : un examen ou un vaccin recommandé est prévu aujourd'hui."
+            ),
+            "rendezvous:list",
         ),
     }
 )
@@ -468,6 +505,13 @@ def _notice_send(notification: Notification, space: Space) -> bool:
         "site_url": str(settings.SITE_URL).rstrip("/"),
         "suspension_ends_at": space.suspension_ends_at,
     }
+    if notification.kind in NOTICE_CONTEXTS:
+        extra = import_string(NOTICE_CONTEXTS[notification.kind])(notification)
+        if extra is None:
+            logger.info("notification %s not sent: outdated", notification.pk)
+            _mark([notification.pk], Status.FAILED)
+            return False
+        context |= extra
     message = email_render(NOTICES[notification.kind], context)
     email = EmailMultiAlternatives(
         message.subject, message.text, to=[notification.beneficiary.email]
