@@ -50,7 +50,9 @@ def test_ag2_health_text_is_encrypted_at_rest(alice_dmp: Any) -> None:
         )
         row = cursor.fetchone()
     for stored, plain in zip(
-        row, ("Contrôle dentaire", "Cabinet rue Haute", "Apporter la radio")
+        row,
+        ("Contrôle dentaire", "Cabinet rue Haute", "Apporter la radio"),
+        strict=True,
     ):
         assert plain not in stored
     fresh = Appointment.objects.get(pk=appointment.pk)
