@@ -37,7 +37,7 @@ def _shot(page: Page, name: str) -> None:
 
 def test_ag2_ag3_parent_adds_a_childs_appointment_gets_reminded_and_subscribes(
     page: Page,
-    problems: BrowserProblems,  # noqa: F811
+    problems: BrowserProblems,
     alice_dmp: Any,
     leo_dmp: Any,
     live_server: Any,
