@@ -31,7 +31,7 @@ BAD_INPUT = OpenApiResponse(description="Saisie invalide (messages en français)
 PATIENT = OpenApiParameter(
     "patient", int, description="Le profil (enfant représenté) ; par défaut le vôtre."
 )
-ID_ERRORS = {
+ID_ERRORS: dict[str, Any] = {
     "invalid": "Le paramètre « patient » doit être un identifiant.",
     "min_value": "Le paramètre « patient » doit être un identifiant.",
     "max_value": "Le paramètre « patient » doit être un identifiant.",
@@ -65,7 +65,7 @@ def _patient(request: Request, data: Any) -> Beneficiary:
         patient = Beneficiary.objects.filter(pk=patient_id).first()
     if patient is None:
         raise Http404
-    return patient
+    return cast(Beneficiary, patient)
 
 
 class AppointmentOutputSerializer(serializers.Serializer[Appointment]):
@@ -87,8 +87,12 @@ class AppointmentOutputSerializer(serializers.Serializer[Appointment]):
 
     def get_professional(self, appointment: Appointment) -> str | None:
         if appointment.professional is not None:
-            return appointment.professional.user.get_full_name()
-        return appointment.professional_text
+            return str(appointment.professional.user.get_full_name())
+        return (
+            str(appointment.professional_text)
+            if appointment.professional_text
+            else None
+        )
 
 
 class AppointmentInputSerializer(serializers.Serializer[Any]):
@@ -190,9 +194,8 @@ class AppointmentCollectionApi(APIView):
             past=past,
             limit=500,
         )
-        return Response(
-            AppointmentOutputSerializer(listing.appointments, many=True).data
-        )
+        output = AppointmentOutputSerializer(listing.appointments, many=True)  # type: ignore[arg-type]
+        return Response(output.data)
 
     @extend_schema(
         tags=TAGS,
@@ -261,7 +264,7 @@ class AppointmentDetailApi(APIView):
                 and "professional_rpps" not in request.data
             ):
                 kept["professional_text"] = appointment.professional_text or ""
-                kept["professional"] = appointment.professional  # type: ignore[assignment]
+                kept["professional"] = appointment.professional
             merged = services.AppointmentData(**{**merged.__dict__, **kept})
         updated = services.appointment_update(
             actor=_user(request),
@@ -329,13 +332,13 @@ class ItemReminderOutputSerializer(serializers.Serializer[ItemReminder]):
     id = serializers.UUIDField()
     patient = serializers.IntegerField(source="beneficiary_id")
     item_code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
     due_on = serializers.DateField()
 
 
 class ItemReminderInputSerializer(serializers.Serializer[Any]):
     item_code = serializers.SlugField(max_length=64)
-    label = serializers.CharField(max_length=120)
+    label = serializers.CharField(max_length=120)  # type: ignore[assignment]
     due_on = serializers.DateField()
 
 
@@ -353,7 +356,8 @@ class ItemReminderCollectionApi(APIView):
         rows = selectors.item_reminder_list_for(
             actor=_user(request), patient=patient, request=_http(request)
         )
-        return Response(ItemReminderOutputSerializer(rows, many=True).data)
+        output = ItemReminderOutputSerializer(rows, many=True)  # type: ignore[arg-type]
+        return Response(output.data)
 
     @extend_schema(
         tags=TAGS,

@@ -97,7 +97,7 @@ class AppointmentForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for name in ("title", "professional", "place", "notes"):
             if "\x00" in str(data.get(name, "")):
                 self.add_error(name, _("Ce texte contient un caractère invalide."))

@@ -9,7 +9,7 @@ encrypted at rest, each value bound to its row (lib.fields), hence UUID keys.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.db.models import Q
@@ -98,7 +98,7 @@ class Appointment(models.Model):
         return f"Rendez-vous {self.pk}"  # never its title (health data)
 
     @property
-    def ends_at(self) -> timezone.datetime:
+    def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
 
     @property

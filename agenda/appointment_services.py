@@ -249,7 +249,7 @@ def item_reminder_create(
         beneficiary=patient,
         item_code=(item_code or "").strip(),
         label=" ".join((label or "").split()),
-        due_on=due_on,
+        due_on=due_on,  # type: ignore[misc]  # None: full_clean says it
         created_by=actor,
     )
     errors: dict[str, list[str]] = {}
@@ -262,6 +262,7 @@ def item_reminder_create(
     if errors:
         decision.invalid(target=target)
         raise ValidationError(errors)
+    assert due_on is not None  # full_clean refused a missing date
     existing = ItemReminder.objects.filter(
         beneficiary=patient, item_code=reminder.item_code, due_on=due_on
     ).first()

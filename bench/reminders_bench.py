@@ -35,7 +35,8 @@ def run(ctx: Context) -> list[Row]:
         return [Row("skipped: set DATABASE_URL to a PostgreSQL database", 0, "")]
     from agenda.reminders import PARIS, due_windows, reminders_send
 
-    now = dt.datetime.combine(dt.date.today(), dt.time(18, 30), tzinfo=PARIS)
+    today = dt.datetime.now(tz=PARIS).date()
+    now = dt.datetime.combine(today, dt.time(18, 30), tzinfo=PARIS)
     _truncate()
     try:
         _load(ROWS, now)
@@ -73,7 +74,7 @@ def _load(rows: int, now: dt.datetime) -> None:
 
     users = User.objects.bulk_create(
         [
-            User(username=f"bench-rdv-{i}", role=User.Role.PATIENT, password="!")
+            User(username=f"bench-rdv-{i}", role=User.Role.PATIENT, password="!")  # noqa: S106 - unusable
             for i in range(HOLDERS)
         ]
     )
