@@ -176,13 +176,13 @@ INAPP_TEXTS.update(
         ),
         "ag2.item.day_before": (
             gettext_lazy(
-                "Rappel : un examen ou un vaccin recommandé est prévu demain."
+                "Rappel : une étape de prévention recommandée est prévue demain."
             ),
             "rendezvous:list",
         ),
         "ag2.item.same_day": (
             gettext_lazy(
-                "Rappel : un examen ou un vaccin recommandé est prévu aujourd'hui."
+                "Rappel : une étape de prévention recommandée est prévue aujourd'hui."
             ),
             "rendezvous:list",
         ),

@@ -238,5 +238,5 @@ def test_ag2_item_reminders_day_before_and_same_day(
     with time_machine.travel(at("2026-11-24", "07:01"), tick=False):
         assert notifications_send() == 2
     bodies = " ".join(m.body for m in mail.outbox)
-    assert "Un examen ou un vaccin recommandé pour vous est prévu demain." in bodies
+    assert "Une étape de prévention recommandée pour vous est prévue demain." in bodies
     assert "ROR" not in bodies
