@@ -49,6 +49,10 @@ BENCHES = {
         "documents list API vs plain DRF (G-P4), 10 MiB deposit vs raw write (G-P8)",
         "bench.dmp_bench",
     ),
+    "reminders": (
+        "agenda reminder job over 1,000,000 appointments vs a raw SELECT of the due rows (AG-2)",
+        "bench.reminders_bench",
+    ),
 }
 
 # Fixed bench keys, so that `make bench` (config.settings) needs no secrets;

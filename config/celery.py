@@ -105,6 +105,12 @@ app.conf.beat_schedule = {
         "task": "messagerie.campaign_tasks.prevention_emails_dispatch",
         "schedule": crontab(minute="*/5"),
     },
+    # every 15 minutes, queue the agenda reminders due (day before from 18:00,
+    # same day from 07:00, Europe/Paris), each once (AG-2)
+    "agenda-reminders": {
+        "task": "agenda.tasks.reminders_send",
+        "schedule": crontab(minute="*/15"),
+    },
     # every day at 04:00, forget provisional-code hashes expired a month ago (LC-3)
     "codes-expire": {
         "task": "espace.tasks.codes_expire",

@@ -15,6 +15,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("consent/", include("consent.api_urls")),
     path("profile/", include("dmp.profile_api_urls")),
     path("dmp/", include("dmp.api_urls")),
+    path("agenda/", include("agenda.appointment_api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 
@@ -29,6 +30,7 @@ urlpatterns = [
     path("pro/", include("dmp.pro_urls")),
     path("mon-espace/", include("dmp.profile_urls")),
     path("mon-espace/prevention/", include("messagerie.campaign_urls")),
+    path("mon-espace/agenda/rendez-vous/", include("agenda.appointment_urls")),
     path("", include("espace.urls")),
 ]
 

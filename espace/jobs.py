@@ -428,7 +428,16 @@ def adults_informed_again(*, batch: int = BATCH, window_days: int = 31) -> int:
     return len(moved)
 
 
+def agenda_reminders(*, batch: int = BATCH) -> int:
+    """AG-2: queue the reminders due now (before "send" below, which mails
+    them in the same tick)."""
+    from agenda.reminders import reminders_send
+
+    return reminders_send(batch=batch)
+
+
 JOBS: dict[str, Callable[..., int]] = {
+    "agenda_reminders": agenda_reminders,
     "adults_informed": adults_informed_again,
     "auto_open": spaces_auto_open,
     "close_suspended": spaces_close_suspended,
@@ -453,6 +462,11 @@ SENDABLE_KINDS = (
     "dmp9.updated",
     "cons3.access",
     "cons6.emergency",
+    # AG-2 reminders (agenda.reminders): the time, never the appointment
+    "ag2.appointment.day_before",
+    "ag2.appointment.same_day",
+    "ag2.item.day_before",
+    "ag2.item.same_day",
 )
 
 

@@ -39,6 +39,7 @@ from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEvent
@@ -72,12 +73,24 @@ NOTICES = {
     "dmp9.updated": "notice-dmp-updated",
     "cons3.access": "notice-access",
     "cons6.emergency": "notice-emergency",
+    # AG-2 reminders: when, never what (agenda.reminders.notice_context)
+    "ag2.appointment.day_before": "notice-agenda-reminder",
+    "ag2.appointment.same_day": "notice-agenda-reminder",
+    "ag2.item.day_before": "notice-agenda-reminder",
+    "ag2.item.same_day": "notice-agenda-reminder",
 }
 # MSG-4: a prevention message of Assurance maladie (e-mail without content,
 # sent by messagerie.campaign_jobs, which leaves out those who refused it,
 # CONS-9; and an in-app notice).
 PREVENTION = "msg4.prevention"
 NOTICES[PREVENTION] = "notice-prevention"
+# Kinds whose e-mail needs more than the name and the link: kind -> a
+# function(notification) -> extra context, or None when the notice is no
+# longer true (the reminder of a cancelled appointment): it is not sent.
+NOTICE_CONTEXTS = dict.fromkeys(
+    [kind for kind in NOTICES if kind.startswith("ag2.")],
+    "agenda.reminders.notice_context",
+)
 # Claims of one notification before the sweep gives it up (FAILED).
 MAX_ATTEMPTS = 5
 
@@ -159,6 +172,30 @@ INAPP_TEXTS.update(
 INAPP_TEXTS[PREVENTION] = (
     gettext_lazy("Vous avez reçu un message de prévention de l'Assurance Maladie."),
     "prevention:list",
+)
+INAPP_TEXTS.update(
+    {
+        "ag2.appointment.day_before": (
+            gettext_lazy("Rappel : vous avez un rendez-vous santé demain."),
+            "rendezvous:list",
+        ),
+        "ag2.appointment.same_day": (
+            gettext_lazy("Rappel : vous avez un rendez-vous santé aujourd'hui."),
+            "rendezvous:list",
+        ),
+        "ag2.item.day_before": (
+            gettext_lazy(
+                "Rappel : une étape de prévention recommandée est prévue demain."
+            ),
+            "rendezvous:list",
+        ),
+        "ag2.item.same_day": (
+            gettext_lazy(
+                "Rappel : une étape de prévention recommandée est prévue aujourd'hui."
+            ),
+            "rendezvous:list",
+        ),
+    }
 )
 INAPP_DEFAULT = (gettext_lazy("Vous avez une nouvelle notification."), "")
 
@@ -477,6 +514,13 @@ def _notice_send(notification: Notification, space: Space) -> bool:
         "site_url": str(settings.SITE_URL).rstrip("/"),
         "suspension_ends_at": space.suspension_ends_at,
     }
+    if notification.kind in NOTICE_CONTEXTS:
+        extra = import_string(NOTICE_CONTEXTS[notification.kind])(notification)
+        if extra is None:
+            logger.info("notification %s not sent: outdated", notification.pk)
+            _mark([notification.pk], Status.FAILED)
+            return False
+        context |= extra
     message = email_render(NOTICES[notification.kind], context)
     email = EmailMultiAlternatives(
         message.subject, message.text, to=[notification.beneficiary.email]

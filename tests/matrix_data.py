@@ -42,6 +42,16 @@ ARGS: dict[str, dict[str, str]] = {
     "dmp:folder-rename": {"pk": "folder"},
     "dmp:folder-delete": {"pk": "folder"},
     "prevention:detail": {"pk": "campaign"},
+    # AG-2, AG-3: alice's appointment (leo's for his parent, zoe's for alice
+    # asking for zoe), item reminder; alice's feed token
+    "rendezvous:detail": {"pk": "appointment"},
+    "rendezvous:edit": {"pk": "appointment"},
+    "rendezvous:cancel": {"pk": "appointment"},
+    "rendezvous:item-reminder-delete": {"pk": "item_reminder"},
+    "rendezvous:feed-ics": {"token": "feed_token"},
+    "rendezvous-api:appointment-detail": {"pk": "appointment"},
+    "rendezvous-api:appointment-cancel": {"pk": "appointment"},
+    "rendezvous-api:item-reminder-delete": {"pk": "item_reminder"},
 }
 
 # ------------------------------------------------------------------ helpers
@@ -203,6 +213,13 @@ def api(**cells: int) -> dict[str, int]:
 
 def _patient_api(status: int) -> dict[str, int]:
     return row(anon=401, patients=status, pros=404, agent=404)
+
+
+# AG-2: an invalid write to the agenda is a decision on record as such
+# (`refused.invalid`, Decision.invalid), like another family's refusal.
+INVALID_ON_RECORD: dict[tuple[str, str], tuple[int, bool] | None] = {
+    ("post", persona): (1, True) for persona in PATIENTS
+}
 
 
 ROUTES: dict[str, Route] = {
@@ -606,5 +623,110 @@ ROUTES: dict[str, Route] = {
     ),
     "pro:document-delete": Route(
         NO_POST, pro(404, 302, 404, 404), post_kind="health", gate="pro"
+    ),
+    # --- personal agenda (AG-2, AG-3): the patient side only; a parent has
+    # their child's, nobody else; professionals and agents get the 404 of
+    # the patient-only gate, before any health data
+    "rendezvous:list": Route(
+        patient_page(), NO_POST, kind="health", gate="patient", on="profile"
+    ),
+    "rendezvous:month": Route(
+        patient_page(), NO_POST, kind="health", gate="patient", on="profile"
+    ),
+    # the form, then an empty POST: a 400 and the attempt on record
+    "rendezvous:create": Route(
+        patient_page(),
+        patient_page(400),
+        post_kind="health",
+        gate="patient",
+        on="profile",
+        audits=INVALID_ON_RECORD,
+    ),
+    "rendezvous:detail": Route(
+        patient_object(), NO_POST, kind="health", gate="patient"
+    ),
+    "rendezvous:edit": Route(
+        patient_object(),
+        patient_object(400, parent=400),
+        kind="health",
+        post_kind="health",
+        gate="patient",
+        audits=INVALID_ON_RECORD,
+    ),
+    "rendezvous:cancel": Route(
+        NO_POST, patient_object(302, parent=302), post_kind="health", gate="patient"
+    ),
+    # the public directory of professionals: no patient data
+    "rendezvous:professional-search": Route(patient_page(), NO_POST),
+    # the account's settings: no health data
+    "rendezvous:preferences": Route(patient_page(), patient_page(302)),
+    "rendezvous:item-reminder": Route(
+        NO_POST,
+        patient_page(400),
+        post_kind="health",
+        gate="patient",
+        on="profile",
+        audits=INVALID_ON_RECORD,
+    ),
+    "rendezvous:item-reminder-delete": Route(
+        NO_POST, patient_object(302, parent=302), post_kind="health", gate="patient"
+    ),
+    "rendezvous:ics-download": Route(
+        patient_page(), NO_POST, kind="health", gate="patient", on="profile"
+    ),
+    # the feed page: a POST creates a new address (302)
+    "rendezvous:feed": Route(
+        patient_page(),
+        patient_page(302),
+        post_kind="health",
+        gate="patient",
+        on="profile",
+    ),
+    # alice's private feed: the token is the only key, whoever fetches it;
+    # each fetch is one entry against alice, as alice (the feed's owner)
+    "rendezvous:feed-ics": Route(
+        everyone(200),
+        NO_POST,
+        kind="health",
+        gate="none patient pro agent",
+        on="alice",
+        tagged=False,
+    ),
+    "rendezvous-api:appointment-list": Route(
+        _patient_api(200),
+        _patient_api(400),
+        kind="health",
+        post_kind="health",
+        gate="patient",
+        on="own",
+        audits=INVALID_ON_RECORD,
+    ),
+    "rendezvous-api:appointment-detail": Route(
+        row(anon=401, patients=404, pros=404, agent=404, patient=200, parent=200),
+        row(anon=401, patients=405, pros=405, agent=405),
+        kind="health",
+        gate="patient pro agent",
+    ),
+    "rendezvous-api:appointment-cancel": Route(
+        row(anon=401, patients=405, pros=405, agent=405),
+        row(anon=401, patients=404, pros=404, agent=404, patient=200, parent=200),
+        post_kind="health",
+    ),
+    "rendezvous-api:reminder-preferences": Route(
+        row(anon=401, patients=200, pros=200, agent=200),
+        row(anon=401, patients=405, pros=405, agent=405),
+    ),
+    "rendezvous-api:item-reminder-list": Route(
+        _patient_api(200),
+        _patient_api(400),
+        kind="health",
+        post_kind="health",
+        gate="patient",
+        on="own",
+        audits=INVALID_ON_RECORD,
+    ),
+    "rendezvous-api:item-reminder-delete": Route(
+        row(anon=401, patients=405, pros=405, agent=405),
+        row(anon=401, patients=405, pros=405, agent=405),
     ),
 }

@@ -73,6 +73,22 @@ def _search(world: Any, _persona: str) -> dict[str, Any]:
     }
 
 
+def _appointment(world: Any, _persona: str) -> dict[str, Any]:
+    return {
+        "day": "2027-01-15",
+        "time": "14:30",
+        "duration_minutes": "30",
+        "title": "Contrôle",
+        "professional": "",
+        "place": "Cabinet",
+        "notes": "",
+    }
+
+
+def _item_reminder(world: Any, _persona: str) -> dict[str, Any]:
+    return {"item_code": "ror-1", "label": "Vaccin ROR", "due_on": "2027-01-15"}
+
+
 @dataclass(frozen=True)
 class Valid:
     build: Form
@@ -167,6 +183,36 @@ VALID: dict[str, Valid] = {
             tagged=False,  # pro.patient.search.nir:found
             audits={("post", "blocked"): (1, True)},
         ),
+    ),
+    # AG-2: an appointment and a reminder for the profile acted for
+    "rendezvous:create": Valid(
+        _appointment, _post(patient_page(302), on="profile", **PATIENT_SIDE)
+    ),
+    "rendezvous:edit": Valid(
+        _appointment, _post(patient_object(302, parent=302), **PATIENT_SIDE)
+    ),
+    "rendezvous:item-reminder": Valid(
+        _item_reminder, _post(patient_page(302), on="profile", **PATIENT_SIDE)
+    ),
+    "rendezvous-api:appointment-list": Valid(
+        lambda w, p: {"starts_at": "2027-01-15T14:30:00", "title": "Contrôle"},
+        _post(
+            row(anon=401, patients=201, pros=404, agent=404),
+            post_kind="health",
+            gate="patient",
+            on="own",
+        ),
+        multipart=False,
+    ),
+    "rendezvous-api:item-reminder-list": Valid(
+        _item_reminder,
+        _post(
+            row(anon=401, patients=201, pros=404, agent=404),
+            post_kind="health",
+            gate="patient",
+            on="own",
+        ),
+        multipart=False,
     ),
     # the API: the holder's own record
     "consent-api:block-list": Valid(

@@ -108,6 +108,9 @@ class World:
             "missing_uuid": MISSING_UUID,
             "missing_id": MISSING_ID,
             "campaign": str(alice.extra["campaign"].pk),
+            "appointment": str(target.extra["appointment"].pk),
+            "item_reminder": str(target.extra["item_reminder"].pk),
+            "feed_token": alice.extra["feed_token"],
         }
 
     def patient(self, persona: str) -> Beneficiary:
@@ -179,6 +182,31 @@ def _prevention_campaign(agent: User, patients: list[Beneficiary]) -> Any:
     return campaign
 
 
+def _agenda_objects(actor: User, patient: Beneficiary) -> dict[str, Any]:
+    """AG-2: an appointment and an item reminder, written by the holder (or
+    the representative) through the services."""
+    from agenda import appointment_services as agenda
+
+    appointment = agenda.appointment_create(
+        actor=actor,
+        patient=patient,
+        data=agenda.AppointmentData(
+            starts_at=timezone.now() + dt.timedelta(days=3),
+            title="Contrôle dentaire",
+            place="Cabinet du Dr Martin",
+            notes="Apporter la radio",
+        ),
+    )
+    reminder = agenda.item_reminder_create(
+        actor=actor,
+        patient=patient,
+        item_code="ror-2",
+        label="Vaccin ROR, 2e dose",
+        due_on=timezone.localdate() + dt.timedelta(days=30),
+    )
+    return {"appointment": appointment, "item_reminder": reminder}
+
+
 def build_world(f: dict[str, Any]) -> World:
     """`f`: the persona fixtures (tests.personas), already in the database.
     Everything goes through the services (encrypted fields and files are
@@ -208,9 +236,14 @@ def build_world(f: dict[str, Any]) -> World:
                     patient=alice_dmp, professional=charlie.professional
                 ),
                 "blocked_rpps": dora.rpps,
+                **_agenda_objects(alice, alice_dmp),
             },
         )
     }
+    from agenda.appointment_services import calendar_feed_rotate
+
+    _feed, token = calendar_feed_rotate(actor=alice, patient=alice_dmp)
+    objects["alice"].extra["feed_token"] = token
     folder, own_doc, entry, measure = _patient_objects(alice, leo)
     # CONS-7: a document about leo his parents may not see, written by bob
     # while in his care (that care is over)
@@ -220,12 +253,19 @@ def build_world(f: dict[str, Any]) -> World:
     secret = _deposit(bob, leo, invisible_representatives=True)
     care.delete()
     objects["leo"] = Objects(
-        leo, own_doc, own_doc, folder, entry, measure, {"secret": secret}
+        leo,
+        own_doc,
+        own_doc,
+        folder,
+        entry,
+        measure,
+        {"secret": secret, **_agenda_objects(alice, leo)},
     )
     # zoe's objects were written by alice the day before zoe turned 18
     with time_machine.travel(timezone.now() - dt.timedelta(days=1)):
         folder, own_doc, entry, measure = _patient_objects(alice, zoe)
-    objects["zoe"] = Objects(zoe, own_doc, own_doc, folder, entry, measure)
+        zoe_agenda = _agenda_objects(alice, zoe)
+    objects["zoe"] = Objects(zoe, own_doc, own_doc, folder, entry, measure, zoe_agenda)
     # MSG-4: one prevention campaign delivered to alice and to leo
     objects["alice"].extra["campaign"] = _prevention_campaign(
         f["agnes"], [alice_dmp, leo]

@@ -112,6 +112,8 @@ def _url(world: World, name: str, persona: str, *, missing: bool = False) -> str
             "care": MISSING_ID,
             "rpps": "99700009999",
             "campaign": MISSING_UUID,
+            "appointment": MISSING_UUID,
+            "item_reminder": MISSING_UUID,
         }
     return reverse(name, kwargs={k: values[v] for k, v in ARGS.get(name, {}).items()})
 

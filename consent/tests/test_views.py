@@ -236,8 +236,9 @@ class PrivacyTestCase:
         page = verified_client(alice).get(reverse("consent:privacy"))
         html = page.content.decode()
         assert page.status_code == 200
-        assert html.count('class="fr-toggle__input"') == 2
-        assert html.count(" checked>") == 2
+        # the two emergency accesses, and the prevention messages (CONS-9)
+        assert html.count('class="fr-toggle__input"') == 3
+        assert html.count(" checked>") == 3
         assert "bris de glace" in html and "SAMU" in html
         assert "autorisés par défaut" in html
         assert _audit_count("consent.privacy.read:self") == 1
@@ -251,7 +252,8 @@ class PrivacyTestCase:
         privacy = PrivacySettings.objects.get(patient=alice_dmp)
         assert (privacy.bris_de_glace, privacy.samu) == (False, True)
         html = client.get(reverse("consent:privacy")).content.decode()
-        assert html.count(" checked>") == 1
+        assert html.count(" checked>") == 2  # samu, and prevention (CONS-9)
+        assert 'aria-describedby="bdg-hint" >' in html
         assert _audit_count("consent.emergency_settings.bdg_off.samu_on:self") == 1
 
     def test_refused_without_a_dmp_and_for_professionals(
