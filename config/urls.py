@@ -15,6 +15,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("consent/", include("consent.api_urls")),
     path("profile/", include("dmp.profile_api_urls")),
     path("dmp/", include("dmp.api_urls")),
+    path("messagerie/", include("messagerie.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 
@@ -27,6 +28,8 @@ urlpatterns = [
     path("", include("dmp.urls")),
     path("", include("consent.urls")),
     path("pro/", include("dmp.pro_urls")),
+    path("pro/messagerie/", include("messagerie.pro_urls")),
+    path("mon-espace/messagerie/", include("messagerie.urls")),
     path("mon-espace/", include("dmp.profile_urls")),
     path("", include("espace.urls")),
 ]

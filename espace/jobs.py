@@ -453,6 +453,8 @@ SENDABLE_KINDS = (
     "dmp9.updated",
     "cons3.access",
     "cons6.emergency",
+    # MSG-3: a new message (e-mail, or SMS when chosen), without content.
+    "msg.new_message",
 )
 
 

@@ -110,6 +110,8 @@ def _url(world: World, name: str, persona: str, *, missing: bool = False) -> str
             "block": MISSING_ID,
             "care": MISSING_ID,
             "rpps": "99700009999",
+            "conversation": MISSING_UUID,
+            "attachment": MISSING_UUID,
         }
     return reverse(name, kwargs={k: values[v] for k, v in ARGS.get(name, {}).items()})
 
