@@ -45,6 +45,10 @@ BENCHES = {
         "documents list API vs plain DRF (G-P4), 10 MiB deposit vs raw write (G-P8)",
         "bench.dmp_bench",
     ),
+    "messagerie": (
+        "patient messaging inbox, 10 vs 5,000 messages: constant queries (G-P4)",
+        "bench.messagerie_inbox_bench",
+    ),
 }
 
 # Fixed bench keys, so that `make bench` (config.settings) needs no secrets;

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dmp.views import refused_as_404
+from dmp.views import human_size, refused_as_404
 from espace.decorators import professional_required
 from espace.selectors import adult_cutoff
 from lib.http import AuthenticatedHttpRequest
@@ -100,7 +100,7 @@ def conversation_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         "form": form,
         "patients": patients,
         "addresses": addresses,
-        "max_bytes": _pro_max(),
+        "max_size": human_size(_pro_max()),
     }
     return render(
         request, "messagerie/pro_conversation_new.html", context, status=status
@@ -126,7 +126,7 @@ def _detail_page(
         "patient": patient,
         "minor": patient.birth_date > adult_cutoff(),
         "form": form or ProMessageForm(),
-        "max_bytes": _pro_max(),
+        "max_size": human_size(_pro_max()),
     }
     return render(request, "messagerie/pro_conversation.html", context, status=status)
 

@@ -168,7 +168,7 @@ def conversation_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         "form": form,
         "profile": profile,
         "professionals": professionals,
-        "max_bytes": _patient_max(),
+        "max_size": human_size(_patient_max()),
     }
     return render(request, "messagerie/conversation_new.html", context, status=status)
 
@@ -194,7 +194,7 @@ def _detail_page(
         "file_form": file_form or FileForm(),
         "filing": filing,
         "representative": thread.access.basis == Basis.REPRESENTATIVE,
-        "max_bytes": _patient_max(),
+        "max_size": human_size(_patient_max()),
     }
     return render(request, "messagerie/conversation.html", context, status=status)
 
