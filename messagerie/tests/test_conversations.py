@@ -521,3 +521,68 @@ def test_msg1_the_patient_inbox_has_constant_queries(
     for _ in range(3):
         grow(200)
     assert count() == small
+
+
+@pytest.mark.django_db
+def test_cons7_a_parent_reads_and_answers_for_the_child(
+    world: dict[str, Any], bob: User, alice: User
+) -> None:
+    conversation = _start(bob, world["leo"], attachment=_attachment())
+    hidden = services.message_send(
+        actor=bob,
+        conversation=conversation,
+        body="Pour Léo seulement",
+        attachment=_attachment(),
+        hidden_from_representatives=True,
+    )
+    reply = services.message_send(
+        actor=alice, conversation=conversation, body="Merci, Léo va mieux"
+    )
+    assert reply.side == Message.Side.PATIENT and reply.author_id == alice.pk
+    client = verified_client(alice)
+    from espace.views import PROFILE
+
+    session = client.session
+    session[PROFILE] = world["leo"].pk
+    session.save()
+    shown = conversation.messages.exclude(pk=hidden.pk).filter(side="professional")
+    assert (
+        client.get(
+            reverse("messagerie:attachment-download", args=[shown.get().pk])
+        ).status_code
+        == 200
+    )
+    # the secret message's attachment: the same 404 as a missing one, audited
+    refused = client.get(reverse("messagerie:attachment-download", args=[hidden.pk]))
+    assert refused.status_code == 404
+    last = AuditEvent.objects.order_by("-seq").first()
+    assert last is not None and last.code.endswith(":refused.not_visible")
+    # bob reads the parent's answer
+    thread = selectors.conversation_get_for(actor=bob, pk=conversation.pk)
+    assert thread.messages[-1].body == "Merci, Léo va mieux"
+
+
+@pytest.mark.django_db
+def test_msg1_a_professional_out_of_care_reads_nothing_any_more(
+    world: dict[str, Any], charlie: User, alice: User
+) -> None:
+    from consent import services as consent_services
+    from consent.models import CareRelationship
+
+    conversation = _start(charlie, world["alice"])
+    assert selectors.pro_conversation_list_for(actor=charlie)
+    care = CareRelationship.objects.get(
+        patient=world["alice"], professional=charlie.professional
+    )
+    consent_services.care_revoke(actor=alice, relationship=care)
+    assert selectors.pro_conversation_list_for(actor=charlie) == []
+    assert selectors.unread_count_for_professional(actor=charlie) == 0
+    client = verified_client(charlie)
+    page = client.get(
+        reverse("pro-messagerie:conversation-detail", args=[conversation.pk])
+    )
+    assert page.status_code == 404
+    with pytest.raises(PermissionDenied):
+        services.message_send(actor=charlie, conversation=conversation, body="Encore")
+    # alice still reads it
+    assert selectors.conversation_get_for(actor=alice, pk=conversation.pk).messages
