@@ -53,6 +53,10 @@ BENCHES = {
         "agenda reminder job over 1,000,000 appointments vs a raw SELECT of the due rows (AG-2)",
         "bench.reminders_bench",
     ),
+    "messagerie": (
+        "patient messaging inbox, 10 vs 5,000 messages: constant queries (G-P4)",
+        "bench.messagerie_inbox_bench",
+    ),
 }
 
 # Fixed bench keys, so that `make bench` (config.settings) needs no secrets;

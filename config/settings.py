@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "espace.context_processors.portal",
+                "messagerie.context_processors.unread_messages",
             ],
         },
     },

@@ -16,6 +16,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("profile/", include("dmp.profile_api_urls")),
     path("dmp/", include("dmp.api_urls")),
     path("agenda/", include("agenda.appointment_api_urls")),
+    path("messagerie/", include("messagerie.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 
@@ -28,6 +29,8 @@ urlpatterns = [
     path("", include("dmp.urls")),
     path("", include("consent.urls")),
     path("pro/", include("dmp.pro_urls")),
+    path("pro/messagerie/", include("messagerie.pro_urls")),
+    path("mon-espace/messagerie/", include("messagerie.urls")),
     path("mon-espace/", include("dmp.profile_urls")),
     path("mon-espace/prevention/", include("messagerie.campaign_urls")),
     path("mon-espace/agenda/rendez-vous/", include("agenda.appointment_urls")),

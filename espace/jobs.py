@@ -467,6 +467,8 @@ SENDABLE_KINDS = (
     "ag2.appointment.same_day",
     "ag2.item.day_before",
     "ag2.item.same_day",
+    # MSG-3: a new message (e-mail, or SMS when chosen), without content.
+    "msg.new_message",
 )
 
 

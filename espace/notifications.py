@@ -78,6 +78,12 @@ NOTICES = {
     "ag2.appointment.same_day": "notice-agenda-reminder",
     "ag2.item.day_before": "notice-agenda-reminder",
     "ag2.item.same_day": "notice-agenda-reminder",
+    "msg.new_message": "notice-new-message",
+}
+# Notices that may also go by SMS when the person chose it (MSG-3): kind ->
+# SMS template, with no content either.
+SMS_NOTICES = {
+    "msg.new_message": "sms/notice-new-message.txt",
 }
 # MSG-4: a prevention message of Assurance maladie (e-mail without content,
 # sent by messagerie.campaign_jobs, which leaves out those who refused it,
@@ -196,6 +202,11 @@ INAPP_TEXTS.update(
             "rendezvous:list",
         ),
     }
+)
+# MSG-3, LC-12: a new message, neither its content nor its sender.
+INAPP_TEXTS["msg.new_message"] = (
+    gettext_lazy("Vous avez reçu un nouveau message dans votre messagerie."),
+    "messagerie:conversations",
 )
 INAPP_DEFAULT = (gettext_lazy("Vous avez une nouvelle notification."), "")
 
@@ -402,7 +413,10 @@ def _undeliverable_reason(
         if notification.channel == Channel.INAPP:
             return "channel"
     elif notification.kind in NOTICES:
-        if notification.channel != Channel.EMAIL:
+        sms_ok = notification.kind in SMS_NOTICES
+        if notification.channel != Channel.EMAIL and not (
+            sms_ok and notification.channel == Channel.SMS
+        ):
             return "channel"
     else:
         return "unknown_kind"
@@ -508,7 +522,8 @@ def notification_send(*, notification_id: int) -> bool:
 
 
 def _notice_send(notification: Notification, space: Space) -> bool:
-    """A lifecycle notice by e-mail, with a link and no health content (LC-12)."""
+    """A lifecycle notice by e-mail (or SMS, SMS_NOTICES), with a link and no
+    health content (LC-12)."""
     context = {
         "name": notification.beneficiary.display_name,
         "site_url": str(settings.SITE_URL).rstrip("/"),
@@ -521,6 +536,20 @@ def _notice_send(notification: Notification, space: Space) -> bool:
             _mark([notification.pk], Status.FAILED)
             return False
         context |= extra
+    if notification.channel == Channel.SMS:
+        try:
+            send_sms(
+                notification.beneficiary.phone,
+                _render(SMS_NOTICES[notification.kind], context).strip(),
+            )
+        except SmsError:
+            logger.warning("notification %s: SMS failed", notification.pk)
+            _mark([notification.pk], Status.FAILED)
+            return False
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Status.SENT, sent_at=timezone.now()
+        )
+        return True
     message = email_render(NOTICES[notification.kind], context)
     email = EmailMultiAlternatives(
         message.subject, message.text, to=[notification.beneficiary.email]

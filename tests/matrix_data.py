@@ -52,6 +52,21 @@ ARGS: dict[str, dict[str, str]] = {
     "rendezvous-api:appointment-detail": {"pk": "appointment"},
     "rendezvous-api:appointment-cancel": {"pk": "appointment"},
     "rendezvous-api:item-reminder-delete": {"pk": "item_reminder"},
+    "messagerie:conversation-detail": {"pk": "conversation"},
+    "messagerie:conversation-archive": {"pk": "conversation"},
+    "messagerie:conversation-unarchive": {"pk": "conversation"},
+    "messagerie:attachment-download": {"pk": "attachment"},
+    "messagerie:attachment-file": {"pk": "attachment"},
+    "pro-messagerie:conversation-detail": {"pk": "conversation"},
+    "pro-messagerie:conversation-close": {"pk": "conversation"},
+    "pro-messagerie:conversation-archive": {"pk": "conversation"},
+    "pro-messagerie:conversation-unarchive": {"pk": "conversation"},
+    "pro-messagerie:attachment-download": {"pk": "attachment"},
+    "messagerie-api:conversation-detail": {"pk": "conversation"},
+    "messagerie-api:message-create": {"pk": "conversation"},
+    "messagerie-api:conversation-read": {"pk": "conversation"},
+    "messagerie-api:conversation-archive": {"pk": "conversation"},
+    "messagerie-api:attachment-download": {"pk": "attachment"},
 }
 
 # ------------------------------------------------------------------ helpers
@@ -220,6 +235,20 @@ def _patient_api(status: int) -> dict[str, int]:
 INVALID_ON_RECORD: dict[tuple[str, str], tuple[int, bool] | None] = {
     ("post", persona): (1, True) for persona in PATIENTS
 }
+
+
+def _messaging_api(status: int) -> dict[str, int]:
+    """A conversation through the API: alice, leo's parent, charlie (its
+    professional, in care) read it; everyone else gets the refusal's 404."""
+    return row(
+        anon=401,
+        patients=404,
+        pros=404,
+        agent=404,
+        patient=status,
+        parent=status,
+        care=status,
+    )
 
 
 ROUTES: dict[str, Route] = {
@@ -728,5 +757,121 @@ ROUTES: dict[str, Route] = {
     "rendezvous-api:item-reminder-delete": Route(
         row(anon=401, patients=405, pros=405, agent=405),
         row(anon=401, patients=405, pros=405, agent=405),
+    ),
+    # --- secure messaging (MSG-1…MSG-3): charlie's conversation with alice,
+    # bob's with leo (and one hidden from his parents, CONS-7), bob's with
+    # zoe (18 today). Only the conversation's own professional reads it, and
+    # only while the patient is in their care: not bob (médecin traitant, not
+    # its author), not a blocked professional, not one outside the care, not
+    # the SAMU regulator, never an agent.
+    "messagerie:conversations": Route(
+        patient_page(), NO_POST, kind="health", gate="patient", on="profile"
+    ),
+    # the form lists the professionals open to first messages (identities);
+    # an empty form is refused before any decision
+    "messagerie:conversation-new": Route(patient_page(), patient_page(400)),
+    "messagerie:preferences": Route(
+        patient_page(),
+        patient_page(302),
+        post_kind="health",
+        gate="patient",
+        on="profile",
+    ),
+    # an empty reply: the conversation shown again (its read audited), 400
+    "messagerie:conversation-detail": Route(
+        patient_object(),
+        patient_object(400, parent=400),
+        kind="health",
+        post_kind="health",
+        gate="patient",
+        on_400=1,
+    ),
+    "messagerie:conversation-archive": Route(
+        NO_POST, patient_object(302, parent=302), post_kind="health", gate="patient"
+    ),
+    "messagerie:conversation-unarchive": Route(
+        NO_POST, patient_object(302, parent=302), post_kind="health", gate="patient"
+    ),
+    "messagerie:attachment-download": Route(
+        patient_object(), NO_POST, kind="health", gate="patient"
+    ),
+    # no type chosen: the conversation shown again with the error (its read)
+    "messagerie:attachment-file": Route(
+        NO_POST,
+        patient_object(400, parent=400),
+        post_kind="health",
+        gate="patient",
+        on_400=1,
+    ),
+    # identities, dates and counts only: no DMP content read, no entry
+    "pro-messagerie:conversations": Route(
+        pro(blocked=200, not_in_care=200, samu=200), NO_POST
+    ),
+    "pro-messagerie:conversation-new": Route(
+        pro(blocked=200, not_in_care=200, samu=200),
+        pro(400, 400, 400, 400, blocked=400, not_in_care=400, samu=400),
+    ),
+    # the professional's own settings: an entry without patient
+    "pro-messagerie:settings": Route(
+        pro(blocked=200, not_in_care=200, samu=200),
+        pro(302, 302, 302, 302, blocked=302, not_in_care=302, samu=302),
+        post_kind="auth",
+        audits={("post", p): None for p in ("anonymous", "pending", *PATIENTS)}
+        | {("post", "agent"): None},
+    ),
+    "pro-messagerie:conversation-detail": Route(
+        pro(404, 200, 404, 404),
+        pro(404, 400, 404, 404),
+        kind="health",
+        post_kind="health",
+        gate="pro",
+        on_400=1,
+    ),
+    "pro-messagerie:conversation-close": Route(
+        NO_POST, pro(404, 302, 404, 404), post_kind="health", gate="pro"
+    ),
+    "pro-messagerie:conversation-archive": Route(
+        NO_POST, pro(404, 302, 404, 404), post_kind="health", gate="pro"
+    ),
+    "pro-messagerie:conversation-unarchive": Route(
+        NO_POST, pro(404, 302, 404, 404), post_kind="health", gate="pro"
+    ),
+    "pro-messagerie:attachment-download": Route(
+        pro(404, 200, 404, 404), NO_POST, kind="health", gate="pro"
+    ),
+    # --- messaging API: the holder's own list (a professional's: no entry)
+    "messagerie-api:conversation-list": Route(
+        row(anon=401, patients=200, pros=200, agent=404),
+        row(anon=401, patients=405, pros=405, agent=405),
+        kind="health",
+        gate="patient",
+        on="own",
+    ),
+    "messagerie-api:conversation-detail": Route(
+        _messaging_api(200),
+        row(anon=401, patients=405, pros=405, agent=405),
+        kind="health",
+    ),
+    # an empty body is refused before the conversation is looked up
+    "messagerie-api:message-create": Route(
+        row(anon=401, patients=405, pros=405, agent=405),
+        row(anon=401, patients=400, pros=400, agent=400),
+    ),
+    "messagerie-api:conversation-read": Route(
+        row(anon=401, patients=405, pros=405, agent=405),
+        _messaging_api(200),
+        post_kind="health",
+    ),
+    # a form without "archived" reads as false (DRF's HTML checkbox rule):
+    # the conversation is brought back from the archives
+    "messagerie-api:conversation-archive": Route(
+        row(anon=401, patients=405, pros=405, agent=405),
+        _messaging_api(200),
+        post_kind="health",
+    ),
+    "messagerie-api:attachment-download": Route(
+        _messaging_api(200),
+        row(anon=401, patients=405, pros=405, agent=405),
+        kind="health",
     ),
 }

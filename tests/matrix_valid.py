@@ -214,6 +214,66 @@ VALID: dict[str, Valid] = {
         ),
         multipart=False,
     ),
+    # MSG-1: alice writes first to bob, her médecin traitant, who accepts
+    # it; for the others he is not theirs to write to (not in the list)
+    "messagerie:conversation-new": Valid(
+        lambda w, p: {
+            "professional": str(w.users["mt"].professional.pk),
+            "subject": "Question",
+            "body": "Bonjour docteur",
+        },
+        _post(
+            patient_page(400, patient=302, former_parent=302),
+            on="profile",
+            **PATIENT_SIDE,
+        ),
+    ),
+    # MSG-1: a reply to the conversation (alice's with charlie, leo's with
+    # bob); everyone else: a 404 and a refusal entry
+    "messagerie:conversation-detail": Valid(
+        lambda w, p: {"body": "Merci docteur"},
+        _post(patient_object(302, parent=302), **PATIENT_SIDE),
+    ),
+    # MSG-2: the attachment filed into the DMP of the profile acted for (two
+    # entries: the attachment read, then the document deposited)
+    "messagerie:attachment-file": Valid(
+        lambda w, p: {"type_code": "DOCPAT05", "title": ""},
+        _post(patient_object(302, parent=302), entries=2, **PATIENT_SIDE),
+    ),
+    # MSG-1: a professional writes to a patient in their care (alice is in
+    # the list of those in care only)
+    "pro-messagerie:conversation-new": Valid(
+        lambda w, p: {
+            "patient": str(_alice(w, p)),
+            "subject": "Résultats",
+            "body": "Bonjour, voici vos résultats.",
+        },
+        _post(
+            pro(302, 302, 302, 302, blocked=400, not_in_care=400, samu=400),
+            post_kind="health",
+            gate="pro",
+        ),
+    ),
+    "pro-messagerie:conversation-detail": Valid(
+        lambda w, p: {"body": "Bien reçu."},
+        _post(pro(404, 302, 404, 404), post_kind="health", gate="pro"),
+    ),
+    "messagerie-api:message-create": Valid(
+        lambda w, p: {"body": "Merci"},
+        _post(
+            row(
+                anon=401,
+                patients=404,
+                pros=404,
+                agent=404,
+                patient=201,
+                parent=201,
+                care=201,
+            ),
+            post_kind="health",
+            gate="patient pro agent",
+        ),
+    ),
     # the API: the holder's own record
     "consent-api:block-list": Valid(
         _victor,

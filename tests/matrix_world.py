@@ -24,6 +24,7 @@ from dmp.models import Document, Folder, Measure, ProfileEntry
 from dmp.pro_views import FOUND
 from espace.models import Beneficiary, User
 from espace.views import PROFILE
+from messagerie import services as messagerie_services
 from tests.files import pdf_bytes
 from tests.personas import PASSWORD, verified_client
 
@@ -105,6 +106,8 @@ class World:
             "uid": "MQ",
             "section": "allergies",
             "token": "bad-token",
+            "conversation": str(target.extra["conversation"].pk),
+            "attachment": str(target.extra["attachment"].pk),
             "missing_uuid": MISSING_UUID,
             "missing_id": MISSING_ID,
             "campaign": str(alice.extra["campaign"].pk),
@@ -207,6 +210,22 @@ def _agenda_objects(actor: User, patient: Beneficiary) -> dict[str, Any]:
     return {"appointment": appointment, "item_reminder": reminder}
 
 
+def _conversation(pro: User, patient: Beneficiary, **options: Any) -> dict[str, Any]:
+    """MSG-1, MSG-2: a professional writes first, with a PDF attached."""
+    conversation = messagerie_services.conversation_start(
+        actor=pro,
+        patient=patient,
+        subject="Résultats",
+        body="Bonjour, voici vos résultats.",
+        attachment=messagerie_services.Attachment(io.BytesIO(pdf_bytes()), "cr.pdf"),
+        **options,
+    )
+    return {
+        "conversation": conversation,
+        "attachment": conversation.messages.get(),
+    }
+
+
 def build_world(f: dict[str, Any]) -> World:
     """`f`: the persona fixtures (tests.personas), already in the database.
     Everything goes through the services (encrypted fields and files are
@@ -237,6 +256,7 @@ def build_world(f: dict[str, Any]) -> World:
                 ),
                 "blocked_rpps": dora.rpps,
                 **_agenda_objects(alice, alice_dmp),
+                **_conversation(charlie, alice_dmp),
             },
         )
     }
@@ -251,6 +271,10 @@ def build_world(f: dict[str, Any]) -> World:
         patient=leo, professional=bob.professional, kind="consent"
     )
     secret = _deposit(bob, leo, invisible_representatives=True)
+    # MSG-1, CONS-7: bob's conversation with leo, and one the minor's secret
+    # hides from his parents
+    shared = _conversation(bob, leo)
+    hidden = _conversation(bob, leo, hidden_from_representatives=True)
     care.delete()
     objects["leo"] = Objects(
         leo,
@@ -259,13 +283,31 @@ def build_world(f: dict[str, Any]) -> World:
         folder,
         entry,
         measure,
-        {"secret": secret, **_agenda_objects(alice, leo)},
+        {
+            "secret": secret,
+            **shared,
+            "hidden_conversation": hidden["conversation"],
+            "hidden_attachment": hidden["attachment"],
+            **_agenda_objects(alice, leo),
+        },
     )
     # zoe's objects were written by alice the day before zoe turned 18
     with time_machine.travel(timezone.now() - dt.timedelta(days=1)):
         folder, own_doc, entry, measure = _patient_objects(alice, zoe)
         zoe_agenda = _agenda_objects(alice, zoe)
-    objects["zoe"] = Objects(zoe, own_doc, own_doc, folder, entry, measure, zoe_agenda)
+    care = CareRelationship.objects.create(
+        patient=zoe, professional=bob.professional, kind="consent"
+    )
+    zoe_conversation = _conversation(bob, zoe)
+    care.delete()
+    objects["zoe"] = Objects(
+        zoe, own_doc, own_doc, folder, entry, measure, zoe_agenda | zoe_conversation
+    )
+    # MSG-1: bob (alice's médecin traitant) accepts first messages from his
+    # own patients
+    messagerie_services.inbox_settings_update(
+        actor=bob, open_to_patients=True, auto_reply="Réponse sous 48 h."
+    )
     # MSG-4: one prevention campaign delivered to alice and to leo
     objects["alice"].extra["campaign"] = _prevention_campaign(
         f["agnes"], [alice_dmp, leo]

@@ -114,6 +114,8 @@ def _url(world: World, name: str, persona: str, *, missing: bool = False) -> str
             "campaign": MISSING_UUID,
             "appointment": MISSING_UUID,
             "item_reminder": MISSING_UUID,
+            "conversation": MISSING_UUID,
+            "attachment": MISSING_UUID,
         }
     return reverse(name, kwargs={k: values[v] for k, v in ARGS.get(name, {}).items()})
 
