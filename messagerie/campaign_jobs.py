@@ -36,7 +36,7 @@ from consent.models import PrivacySettings
 from espace.models import Beneficiary, Notification
 from espace.notifications import PREVENTION
 from messagerie.campaign_models import Campaign, CampaignDelivery
-from messagerie.campaign_selectors import TARGETS_FROM, targeting_sql
+from messagerie.campaign_selectors import RANGE_FROM, targeting_sql
 
 BATCH = 50_000  # beneficiary ids per range
 State = Campaign.State
@@ -100,7 +100,7 @@ def _write(campaign: Campaign, lo: int, hi: int) -> tuple[int, int]:
                 SELECT %(campaign)s, b.id,
                        CASE WHEN p.prevention_refused THEN 'withheld' ELSE 'pending' END,
                        %(now)s
-                FROM {TARGETS_FROM}
+                FROM {RANGE_FROM}
                 WHERE b.id > %(lo)s AND b.id <= %(hi)s AND {sql.where}
                 ON CONFLICT DO NOTHING
                 RETURNING status
@@ -129,7 +129,9 @@ def _notify(campaign: Campaign, lo: int, hi: int) -> tuple[int, int]:
                        b.email <> '' AS has_email
                 FROM {DELIVERY} d
                 JOIN {BENEFICIARY} b ON b.id = d.beneficiary_id
+                  AND b.id > %(lo)s AND b.id <= %(hi)s
                 LEFT JOIN {PRIVACY} p ON p.patient_id = d.beneficiary_id
+                  AND p.patient_id > %(lo)s AND p.patient_id <= %(hi)s
                 WHERE d.campaign_id = %(campaign)s AND d.beneficiary_id > %(lo)s
                   AND d.beneficiary_id <= %(hi)s AND d.status = 'pending'
             ), moved AS (

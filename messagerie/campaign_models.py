@@ -207,8 +207,16 @@ class CampaignDelivery(models.Model):
         WITHHELD = "withheld", _("Non envoyé (refus CONS-9)")
 
     pk = models.CompositePrimaryKey("beneficiary_id", "campaign_id")
+    # No database constraint on the campaign (MSG-4 at scale): checking it
+    # would lock the same campaign row once per message written (millions of
+    # times; half the write phase's time), while the job writes a range only
+    # under that row's lock and campaigns are cancelled, never deleted.
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
+        db_constraint=False,
     )
     beneficiary = models.ForeignKey(
         Beneficiary,

@@ -127,6 +127,16 @@ TARGETS_FROM = (
     f"JOIN {Space._meta.db_table} s ON s.beneficiary_id = b.id "
     f"LEFT JOIN {PrivacySettings._meta.db_table} p ON p.patient_id = b.id"
 )
+# The same, for the beneficiary ids in (%(lo)s, %(hi)s] (the send job's
+# ranges): each joined table is read over the range only, through its index,
+# not scanned whole once per range.
+RANGE_FROM = (
+    f"{Beneficiary._meta.db_table} b "
+    f"JOIN {Space._meta.db_table} s ON s.beneficiary_id = b.id "
+    "AND s.beneficiary_id > %(lo)s AND s.beneficiary_id <= %(hi)s "
+    f"LEFT JOIN {PrivacySettings._meta.db_table} p ON p.patient_id = b.id "
+    "AND p.patient_id > %(lo)s AND p.patient_id <= %(hi)s"
+)
 
 
 @dataclass(frozen=True)
