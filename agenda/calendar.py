@@ -1,0 +1,417 @@
+"""The preventive calendar of one person, computed (AG-1, AG-2): pure code.
+
+No database access here: the rules (`agenda.models.Recommendation` rows,
+turned into `Rule`s and grouped in a `Rulebook` once) and the person's done
+marks are passed in. Nothing is generated in advance per person: a calendar
+is computed on each read, in microseconds (bench/agenda_bench.py).
+
+How a rule becomes items
+------------------------
+A rule says for whom (sex, an optional condition flag, a range of birth
+dates), when (an age window: from `start` to just before `end`, both counted
+from the birth date) and how often:
+
+- ONCE: one item, the window itself;
+- EVERY: one item per slot of `every` (a year, two years, five years…) from
+  `start` while the slot opens before `end` (the slot lasts `duration`,
+  `every` when not given, and never runs past `end`); only the slots that
+  matter are shown: the done ones, the open one (or, failing it, the last
+  missed one) and the next one;
+- SERIES: doses at `series` months from the first (HPV: 0 and 6 months);
+  dose k opens `series[k] - series[k-1]` months after the previous dose was
+  done (or after that dose's own opening when it was not), and closes when
+  the window closes, shifted by the same offset.
+
+Which version applies (rules change: the 2025 calendars)
+--------------------------------------------------------
+A rule's versions share its code and have effective dates (`valid_from`,
+`valid_until`, inclusive). Each item is keyed by its code and its place in
+the rule (the dose, or the date its slot opens) and is owed under **the
+version in force on the day it falls due** (its window opens). An item that
+falls due before any version is in force is owed only if a version enters
+into force before its window closes, under that version; an item falling due
+after the last version was retired is not owed. So, as the sources say:
+
+- the 20 mandatory child exams (CSP R.2132-1, décret and arrêté published in
+  the JO of 16 Nov 2024, in force on 1 Jan 2025; reference-data §4.1): a
+  child born in 2023 was owed the exam "avant la fin du 1er mois" under the
+  2019 version, and is owed the exam "au cours de la 7e année" of the 2025
+  version (a child already in its 7th year on 1 Jan 2025 included);
+- M'T dents (reference-data §4.2): every 3 years (3, 6, … 24) until
+  31 Mar 2025, every year from 3 to 24 since 1 Apr 2025 ("M'T dents tous les
+  ans !"): the yearly slot opened on a birthday before April 2025 is owed
+  from April 2025 if the child is still that age;
+- vaccinations (reference-data §3, Calendrier des vaccinations 2025 and its
+  December 2025 update): MenC gives way to MenACWY and MenB on 1 Jan 2025
+  for infants born since 1 Jul 2023; the HPV catch-up extends from 19 to 26
+  years on 9 Dec 2025.
+
+Windows are as the sources say; versions decide what is owed, they never
+clip a window. Statuses: "fait" (a done mark), else "en retard" (the window
+closed), "à faire maintenant" (open) or "à venir".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Unit(StrEnum):
+    DAY = "d"
+    WEEK = "w"
+    MONTH = "m"
+    YEAR = "y"
+
+
+class Frequency(StrEnum):
+    ONCE = "once"
+    EVERY = "every"
+    SERIES = "series"
+
+
+class Status(StrEnum):
+    OVERDUE = "overdue"
+    DUE = "due"
+    UPCOMING = "upcoming"
+    DONE = "done"
+
+
+STATUS_LABELS = {
+    Status.OVERDUE: "En retard",
+    Status.DUE: "À faire maintenant",
+    Status.UPCOMING: "À venir",
+    Status.DONE: "Fait",
+}
+
+Age = tuple[int, Unit]  # (value, unit), counted from the birth date
+FAR = dt.date(9999, 12, 31)
+
+
+def parse_age(text: str) -> Age:
+    """"2m" → (2, MONTH); "8d", "2w", "65y". Raises ValueError otherwise."""
+    text = text.strip()
+    if len(text) < 2 or not text[:-1].isdigit():
+        raise ValueError(f"âge invalide : {text!r} (ex. 8d, 2w, 3m, 65y)")
+    return int(text[:-1]), Unit(text[-1])
+
+
+def format_age(age: Age | None) -> str:
+    if age is None:
+        return ""
+    return f"{age[0]}{age[1].value}"
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    total = day.year * 12 + day.month - 1 + months
+    year, month = divmod(total, 12)
+    month += 1
+    if year > 9999:
+        return FAR
+    try:
+        return day.replace(year=year, month=month)
+    except ValueError:  # 29–31 of a shorter month: its last day
+        for last in (30, 29, 28):
+            try:
+                return dt.date(year, month, last)
+            except ValueError:
+                continue
+        raise
+
+
+def add_age(day: dt.date, age: Age, times: int = 1) -> dt.date:
+    """`day` plus `times` × `age` (calendar months and years)."""
+    value, unit = age
+    value *= times
+    if unit == Unit.DAY:
+        return day + dt.timedelta(days=value)
+    if unit == Unit.WEEK:
+        return day + dt.timedelta(weeks=value)
+    if unit == Unit.MONTH:
+        return _add_months(day, value)
+    return _add_months(day, 12 * value)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One version of one recommendation (a `Recommendation` row, plain)."""
+
+    code: str
+    label: str
+    category: str
+    start: Age
+    end: Age | None  # None: no upper age
+    frequency: Frequency = Frequency.ONCE
+    every: Age | None = None
+    duration: Age | None = None
+    series: tuple[int, ...] = ()  # months from the first dose
+    group: str = ""  # the vaccine, for the vaccination record
+    dose: int | None = None
+    catch_up_of: str = ""  # a group: not owed once that group was done
+    sex: str = ""  # "", "F" or "M"
+    condition: str = ""  # owed only to people with this flag
+    born_from: dt.date | None = None
+    born_until: dt.date | None = None
+    mandatory: bool = False
+    valid_from: dt.date = dt.date(1900, 1, 1)
+    valid_until: dt.date | None = None
+    source_text: str = ""
+    source_url: str = ""
+
+    def in_force(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+    def applies_to(
+        self, birth_date: dt.date, sex: str, conditions: frozenset[str]
+    ) -> bool:
+        return (
+            (not self.sex or self.sex == sex)
+            and (not self.condition or self.condition in conditions)
+            and (self.born_from is None or birth_date >= self.born_from)
+            and (self.born_until is None or birth_date <= self.born_until)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A done mark (agenda.models.DoneMark, decrypted)."""
+
+    key: str
+    done_on: dt.date
+    performer: str = ""
+    document_id: object = None
+    mark_id: object = None
+
+
+@dataclass(slots=True)
+class Item:
+    key: str  # stable: "<code>", "<code>.<dose>" or "<code>.<slot opening>"
+    rule: Rule
+    start: dt.date  # first day of the window
+    end: dt.date | None  # first day after the window (None: open-ended)
+    status: Status = Status.UPCOMING
+    done: Done | None = None
+
+    @property
+    def code(self) -> str:
+        return self.rule.code
+
+    @property
+    def label(self) -> str:
+        return self.rule.label
+
+    @property
+    def category(self) -> str:
+        return self.rule.category
+
+    @property
+    def mandatory(self) -> bool:
+        return self.rule.mandatory
+
+    @property
+    def last_day(self) -> dt.date | None:
+        """The last day of the window (inclusive), None when open-ended."""
+        return None if self.end is None else self.end - dt.timedelta(days=1)
+
+    @property
+    def done_on(self) -> dt.date | None:
+        return None if self.done is None else self.done.done_on
+
+    @property
+    def performer(self) -> str:
+        return "" if self.done is None else self.done.performer
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """Every version of every rule, grouped by code, in order: built once
+    (per process, and again when an agent changes a rule)."""
+
+    by_code: tuple[tuple[str, tuple[Rule, ...]], ...]
+    main_groups: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rules: Iterable[Rule]) -> Rulebook:
+        grouped: dict[str, list[Rule]] = {}
+        for rule in rules:
+            grouped.setdefault(rule.code, []).append(rule)
+        by_code = tuple(
+            (code, tuple(sorted(versions, key=lambda r: r.valid_from)))
+            for code, versions in sorted(grouped.items())
+        )
+        groups: dict[str, set[str]] = {}
+        for code, versions in by_code:
+            for rule in versions:
+                if rule.group and not rule.catch_up_of:
+                    groups.setdefault(rule.group, set()).add(code)
+        return cls(by_code, {g: frozenset(c) for g, c in groups.items()})
+
+    @property
+    def rules(self) -> list[Rule]:
+        return [rule for _code, versions in self.by_code for rule in versions]
+
+    def get(self, code: str) -> tuple[Rule, ...]:
+        for candidate, versions in self.by_code:
+            if candidate == code:
+                return versions
+        return ()
+
+
+def _window_end(birth: dt.date, rule: Rule) -> dt.date | None:
+    return None if rule.end is None else add_age(birth, rule.end)
+
+
+def _occurrences(
+    rule: Rule, birth: dt.date, today: dt.date, done: Mapping[str, Done]
+) -> Iterable[tuple[str, dt.date, dt.date | None]]:
+    """(key, opening, first day after) of each item of one version."""
+    start = add_age(birth, rule.start)
+    end = _window_end(birth, rule)
+    if rule.frequency == Frequency.ONCE:
+        yield rule.code, start, end
+    elif rule.frequency == Frequency.SERIES:
+        previous_open = start
+        previous_key = ""
+        offsets = rule.series or (0,)
+        for index, offset in enumerate(offsets):
+            key = f"{rule.code}.{index + 1}"
+            if index == 0:
+                opening = start
+            else:
+                gap = offset - offsets[index - 1]
+                before = done.get(previous_key)
+                base = before.done_on if before is not None else previous_open
+                opening = _add_months(base, gap)
+            closing = None if end is None else _add_months(end, offset)
+            yield key, opening, closing
+            previous_open, previous_key = opening, key
+    else:
+        every = rule.every or (1, Unit.YEAR)
+        duration = rule.duration or every
+        n = 0
+        while True:
+            opening = add_age(start, every, n)
+            if end is not None and opening >= end:
+                return
+            closing = add_age(opening, duration)
+            if end is not None and closing > end:
+                closing = end
+            yield f"{rule.code}.{opening.isoformat()}", opening, closing
+            if opening > today and f"{rule.code}.{opening.isoformat()}" not in done:
+                return  # the next slot to come is enough
+            n += 1
+
+
+def _status(item: Item, today: dt.date) -> Status:
+    if item.done is not None:
+        return Status.DONE
+    if item.end is not None and today >= item.end:
+        return Status.OVERDUE
+    if today >= item.start:
+        return Status.DUE
+    return Status.UPCOMING
+
+
+def _owed_version(
+    candidates: Sequence[tuple[Rule, dt.date, dt.date | None]],
+) -> tuple[Rule, dt.date, dt.date | None] | None:
+    """The version in force on the day the item falls due, else the first
+    one entering into force before its window closes (module docstring)."""
+    for candidate in candidates:
+        rule, opening, _closing = candidate
+        if rule.in_force(opening):
+            return candidate
+    for candidate in candidates:
+        rule, opening, closing = candidate
+        if rule.valid_from > opening and (closing is None or rule.valid_from < closing):
+            return candidate
+    return None
+
+
+def compute_calendar(
+    *,
+    rulebook: Rulebook,
+    birth_date: dt.date,
+    sex: str,
+    today: dt.date,
+    done: Mapping[str, Done] | None = None,
+    conditions: frozenset[str] = frozenset(),
+) -> list[Item]:
+    """Every item owed to a person born on `birth_date`, of `sex`, as of
+    `today`, with their status and done marks, in window order."""
+    done = done or {}
+    done_codes = {key.split(".", 1)[0] for key in done}
+    items: list[Item] = []
+    for _code, versions in rulebook.by_code:
+        candidates: dict[str, list[tuple[Rule, dt.date, dt.date | None]]] = {}
+        for rule in versions:
+            if not rule.applies_to(birth_date, sex, conditions):
+                continue
+            if rule.catch_up_of and done_codes & rulebook.main_groups.get(
+                rule.catch_up_of, frozenset()
+            ):
+                continue  # the main schedule was done: no catch-up
+            for key, opening, closing in _occurrences(rule, birth_date, today, done):
+                candidates.setdefault(key, []).append((rule, opening, closing))
+        if not candidates:
+            continue
+        owed = []
+        for key, found in candidates.items():
+            chosen = _owed_version(found)
+            if chosen is None:
+                continue
+            rule, opening, closing = chosen
+            item = Item(key, rule, opening, closing, done=done.get(key))
+            item.status = _status(item, today)
+            owed.append(item)
+        if owed and owed[0].rule.frequency == Frequency.EVERY:
+            owed = _relevant_slots(sorted(owed, key=lambda i: i.start), today)
+        items.extend(owed)
+    _drop_superseded(items)
+    items.sort(key=lambda i: (i.start, i.rule.category, i.rule.code, i.key))
+    return items
+
+
+def _relevant_slots(slots: list[Item], today: dt.date) -> list[Item]:
+    """Of a repeated rule: the done slots, the open slot (or else the last
+    missed one) and the next one to come."""
+    kept = [s for s in slots if s.status == Status.DONE]
+    current = [s for s in slots if s.status == Status.DUE]
+    missed = [s for s in slots if s.status == Status.OVERDUE]
+    coming = [s for s in slots if s.status == Status.UPCOMING]
+    if current:
+        kept.append(current[-1])
+    elif missed:
+        kept.append(missed[-1])
+    if coming:
+        kept.append(coming[0])
+    return kept
+
+
+def _drop_superseded(items: list[Item]) -> None:
+    """A missed dose of a main schedule gives way to its open catch-up (the
+    HPV catch-up from 15 years replaces the 11–14 doses, say)."""
+    catching = {
+        i.rule.catch_up_of
+        for i in items
+        if i.rule.catch_up_of and i.status != Status.OVERDUE
+    }
+    if not catching:
+        return
+    items[:] = [
+        i
+        for i in items
+        if not (
+            i.status == Status.OVERDUE
+            and not i.rule.catch_up_of
+            and i.rule.group in catching
+        )
+    ]
