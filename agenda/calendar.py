@@ -91,7 +91,7 @@ FAR = dt.date(9999, 12, 31)
 
 
 def parse_age(text: str) -> Age:
-    """"2m" → (2, MONTH); "8d", "2w", "65y". Raises ValueError otherwise."""
+    """ "2m" → (2, MONTH); "8d", "2w", "65y". Raises ValueError otherwise."""
     text = text.strip()
     if len(text) < 2 or not text[:-1].isdigit():
         raise ValueError(f"âge invalide : {text!r} (ex. 8d, 2w, 3m, 65y)")

@@ -24,7 +24,9 @@ from agenda import calendar
 from espace.models import Beneficiary, User
 from lib.fields import EncryptedTextField
 
-AGE_HELP = _("Nombre suivi de l'unité : 8d (jours), 2w (semaines), 3m (mois), 65y (ans).")
+AGE_HELP = _(
+    "Nombre suivi de l'unité : 8d (jours), 2w (semaines), 3m (mois), 65y (ans)."
+)
 
 
 class Recommendation(models.Model):
@@ -69,7 +71,9 @@ class Recommendation(models.Model):
     )
     born_from = models.DateField(_("nés à partir du"), null=True, blank=True)
     born_until = models.DateField(_("nés jusqu'au"), null=True, blank=True)
-    age_start = models.CharField(_("à partir de l'âge"), max_length=8, help_text=AGE_HELP)
+    age_start = models.CharField(
+        _("à partir de l'âge"), max_length=8, help_text=AGE_HELP
+    )
     age_end = models.CharField(
         _("jusqu'à la veille de l'âge"),
         max_length=8,
@@ -221,6 +225,9 @@ class DoneMark(models.Model):
                 fields=["patient", "item_key"], name="agenda_mark_one_per_item"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.item_key} ({self.pk})"  # ids only, never the free text
 
     def as_done(self) -> calendar.Done:
         return calendar.Done(

@@ -15,6 +15,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("consent/", include("consent.api_urls")),
     path("profile/", include("dmp.profile_api_urls")),
     path("dmp/", include("dmp.api_urls")),
+    path("agenda/", include("agenda.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 
@@ -28,6 +29,7 @@ urlpatterns = [
     path("", include("consent.urls")),
     path("pro/", include("dmp.pro_urls")),
     path("mon-espace/", include("dmp.profile_urls")),
+    path("mon-espace/agenda/", include("agenda.urls")),
     path("", include("espace.urls")),
 ]
 

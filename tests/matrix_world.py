@@ -104,6 +104,9 @@ class World:
             "rpps": alice.extra["blocked_rpps"],
             "uid": "MQ",
             "section": "allergies",
+            # AG-1: an item of every patient persona's calendar (the
+            # 45-50 prevention check-up: due for alice, to come for eve, leo)
+            "agenda_item": "BILAN-45-50",
             "token": "bad-token",
             "missing_uuid": MISSING_UUID,
             "missing_id": MISSING_ID,

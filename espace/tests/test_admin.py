@@ -60,11 +60,13 @@ class AdminAccessTestCase:
 def test_no_health_data_model_is_registered_in_the_admin() -> None:
     """Agents never see health data (seed 003): no DMP, message, agenda, consent
     or audit model, no model with encrypted content, no second-factor secrets."""
+    from agenda.models import Recommendation
     from consent.models import AccessRule
 
-    # The access matrix (profession × class) holds no patient data: agents
-    # keep it (CONS-1). Nothing else of the health apps.
-    allowed = {AccessRule}
+    # The access matrix (profession × class) and the preventive calendar's
+    # rules (AG-1) hold no patient data: agents keep them (CONS-1). Nothing
+    # else of the health apps.
+    allowed = {AccessRule, Recommendation}
     registered = set(admin.site._registry)
     for model in registered - allowed:
         assert model._meta.app_label not in HEALTH_APPS, model
