@@ -26,11 +26,14 @@ Which version applies (rules change: the 2025 calendars)
 --------------------------------------------------------
 A rule's versions share its code and have effective dates (`valid_from`,
 `valid_until`, inclusive). Each item is keyed by its code and its place in
-the rule (the dose, or the date its slot opens) and is owed under **the
-version in force on the day it falls due** (its window opens). An item that
-falls due before any version is in force is owed only if a version enters
-into force before its window closes, under that version; an item falling due
-after the last version was retired is not owed. So, as the sources say:
+the rule (the dose, or the date its slot opens). **An item already past
+(its window closed) is owed under the version in force on the day it fell
+due (its window opened); an item still open or to come is owed under the
+version in force today, or on the day it will fall due if later.** When no
+version is in force on that day, the first version entering into force
+before the item's window closes applies; otherwise the item is not owed.
+Rules in force now govern what remains to be done; history keeps the rules
+of its time. So, as the sources say:
 
 - the 20 mandatory child exams (CSP R.2132-1, décret and arrêté published in
   the JO of 16 Nov 2024, in force on 1 Jan 2025; reference-data §4.1): a
@@ -44,7 +47,10 @@ after the last version was retired is not owed. So, as the sources say:
 - vaccinations (reference-data §3, Calendrier des vaccinations 2025 and its
   December 2025 update): MenC gives way to MenACWY and MenB on 1 Jan 2025
   for infants born since 1 Jul 2023; the HPV catch-up extends from 19 to 26
-  years on 9 Dec 2025.
+  years on 9 Dec 2025 (a 21-year-old not vaccinated is owed it again, a
+  16-year-old's catch-up window now runs to the eve of 27);
+- an agent retiring a version on a date, with a new version from the next
+  day, changes the items falling due from that day, not the past ones.
 
 Windows are as the sources say; versions decide what is owed, they never
 clip a window. Statuses: "fait" (a done mark), else "en retard" (the window
@@ -321,19 +327,26 @@ def _status(item: Item, today: dt.date) -> Status:
 
 
 def _owed_version(
-    candidates: Sequence[tuple[Rule, dt.date, dt.date | None]],
+    candidates: Sequence[tuple[Rule, dt.date, dt.date | None]], today: dt.date
 ) -> tuple[Rule, dt.date, dt.date | None] | None:
-    """The version in force on the day the item falls due, else the first
-    one entering into force before its window closes (module docstring)."""
-    for candidate in candidates:
-        rule, opening, _closing = candidate
-        if rule.in_force(opening):
-            return candidate
+    """The version an item is owed under (module docstring): the one in
+    force on the day that decides (the day it falls due for a closed item,
+    today for one still open or to come), else the first one entering into
+    force after that day and before the window closes."""
+    entering = None
     for candidate in candidates:
         rule, opening, closing = candidate
-        if rule.valid_from > opening and (closing is None or rule.valid_from < closing):
+        still_open = closing is None or closing > today
+        day = max(opening, today) if still_open else opening
+        if rule.in_force(day):
             return candidate
-    return None
+        if (
+            entering is None
+            and rule.valid_from > day
+            and (closing is None or rule.valid_from < closing)
+        ):
+            entering = candidate  # candidates come oldest version first
+    return entering
 
 
 def compute_calendar(
@@ -365,7 +378,7 @@ def compute_calendar(
             continue
         owed = []
         for key, found in candidates.items():
-            chosen = _owed_version(found)
+            chosen = _owed_version(found, today)
             if chosen is None:
                 continue
             rule, opening, closing = chosen
@@ -397,12 +410,12 @@ def _relevant_slots(slots: list[Item], today: dt.date) -> list[Item]:
 
 
 def _drop_superseded(items: list[Item]) -> None:
-    """A missed dose of a main schedule gives way to its open catch-up (the
-    HPV catch-up from 15 years replaces the 11–14 doses, say)."""
+    """A missed dose of a main schedule gives way to its catch-up once that
+    one is open (the HPV catch-up from 15 years replaces the 11–14 doses)."""
     catching = {
         i.rule.catch_up_of
         for i in items
-        if i.rule.catch_up_of and i.status != Status.OVERDUE
+        if i.rule.catch_up_of and i.status in (Status.DUE, Status.DONE)
     }
     if not catching:
         return
