@@ -60,7 +60,7 @@ closed), "à faire maintenant" (open) or "à venir".
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -271,16 +271,22 @@ class Rulebook:
         return ()
 
 
-def _window_end(birth: dt.date, rule: Rule) -> dt.date | None:
-    return None if rule.end is None else add_age(birth, rule.end)
+def _months(age: Age) -> int:
+    """An age in months (0 for days and weeks)."""
+    value, unit = age
+    return value * 12 if unit == Unit.YEAR else value if unit == Unit.MONTH else 0
 
 
 def _occurrences(
-    rule: Rule, birth: dt.date, today: dt.date, done: Mapping[str, Done]
+    rule: Rule,
+    at: Callable[[Age], dt.date],
+    today: dt.date,
+    done: Mapping[str, Done],
 ) -> Iterable[tuple[str, dt.date, dt.date | None]]:
-    """(key, opening, first day after) of each item of one version."""
-    start = add_age(birth, rule.start)
-    end = _window_end(birth, rule)
+    """(key, opening, first day after) of each item of one version; `at`
+    gives the date of an age (memoised per person)."""
+    start = at(rule.start)
+    end = None if rule.end is None else at(rule.end)
     if rule.frequency == Frequency.ONCE:
         yield rule.code, start, end
     elif rule.frequency == Frequency.SERIES:
@@ -300,30 +306,54 @@ def _occurrences(
             yield key, opening, closing
             previous_open, previous_key = opening, key
     else:
-        every = rule.every or (1, Unit.YEAR)
-        duration = rule.duration or every
-        n = 0
-        while True:
-            opening = add_age(start, every, n)
-            if end is not None and opening >= end:
-                return
-            closing = add_age(opening, duration)
-            if end is not None and closing > end:
-                closing = end
-            yield f"{rule.code}.{opening.isoformat()}", opening, closing
-            if opening > today and f"{rule.code}.{opening.isoformat()}" not in done:
-                return  # the next slot to come is enough
-            n += 1
+        yield from _slots(rule, start, end, today, done)
 
 
-def _status(item: Item, today: dt.date) -> Status:
-    if item.done is not None:
-        return Status.DONE
-    if item.end is not None and today >= item.end:
-        return Status.OVERDUE
-    if today >= item.start:
-        return Status.DUE
-    return Status.UPCOMING
+def _slots(
+    rule: Rule,
+    start: dt.date,
+    end: dt.date | None,
+    today: dt.date,
+    done: Mapping[str, Done],
+) -> Iterable[tuple[str, dt.date, dt.date | None]]:
+    """The slots of a repeated rule that may matter: the done ones, and from
+    two slots before today's to the first one to come (the older ones are
+    neither open nor the last missed: `_relevant_slots`)."""
+    every = rule.every or (1, Unit.YEAR)
+    duration = rule.duration or every
+    step = _months(every)
+    first = 0
+    if step and today > start:
+        elapsed = (today.year - start.year) * 12 + today.month - start.month
+        first = max(0, elapsed // step - 1 - -(-_months(duration) // step))
+    prefix = f"{rule.code}."
+    if first and done:
+        first_opening = add_age(start, every, first)
+        for key in done:
+            if not key.startswith(prefix):
+                continue
+            try:
+                opening = dt.date.fromisoformat(key[len(prefix) :])
+            except ValueError:
+                continue
+            if start <= opening < first_opening:
+                closing = add_age(opening, duration)
+                if end is not None and closing > end:
+                    closing = end
+                yield key, opening, closing
+    n = first
+    while True:
+        opening = add_age(start, every, n)
+        if end is not None and opening >= end:
+            return
+        closing = add_age(opening, duration)
+        if end is not None and closing > end:
+            closing = end
+        key = prefix + opening.isoformat()
+        yield key, opening, closing
+        if opening > today and key not in done:
+            return  # the next slot to come is enough
+        n += 1
 
 
 def _owed_version(
@@ -363,6 +393,14 @@ def compute_calendar(
     done = done or {}
     done_codes = {key.split(".", 1)[0] for key in done}
     items: list[Item] = []
+    dates: dict[Age, dt.date] = {}
+
+    def at(age: Age) -> dt.date:
+        day = dates.get(age)
+        if day is None:
+            day = dates[age] = add_age(birth_date, age)
+        return day
+
     for _code, versions in rulebook.by_code:
         candidates: dict[str, list[tuple[Rule, dt.date, dt.date | None]]] = {}
         for rule in versions:
@@ -372,8 +410,12 @@ def compute_calendar(
                 rule.catch_up_of, frozenset()
             ):
                 continue  # the main schedule was done: no catch-up
-            for key, opening, closing in _occurrences(rule, birth_date, today, done):
-                candidates.setdefault(key, []).append((rule, opening, closing))
+            for key, opening, closing in _occurrences(rule, at, today, done):
+                found = candidates.get(key)
+                if found is None:
+                    candidates[key] = [(rule, opening, closing)]
+                else:
+                    found.append((rule, opening, closing))
         if not candidates:
             continue
         owed = []
@@ -382,10 +424,17 @@ def compute_calendar(
             if chosen is None:
                 continue
             rule, opening, closing = chosen
-            item = Item(key, rule, opening, closing, done=done.get(key))
-            item.status = _status(item, today)
-            owed.append(item)
-        if owed and owed[0].rule.frequency == Frequency.EVERY:
+            mark = done.get(key)
+            if mark is not None:
+                status = Status.DONE
+            elif closing is not None and today >= closing:
+                status = Status.OVERDUE
+            elif today >= opening:
+                status = Status.DUE
+            else:
+                status = Status.UPCOMING
+            owed.append(Item(key, rule, opening, closing, status, mark))
+        if len(owed) > 1 and owed[0].rule.frequency == Frequency.EVERY:
             owed = _relevant_slots(sorted(owed, key=lambda i: i.start), today)
         items.extend(owed)
     _drop_superseded(items)

@@ -41,6 +41,10 @@ BENCHES = {
         "beneficiary import vs a raw COPY of the same file (LC-1, G-P9)",
         "bench.import_bench",
     ),
+    "agenda": (
+        "preventive calendars of 100,000 people vs reading their birth dates (AG-1)",
+        "bench.agenda_bench",
+    ),
     "dmp": (
         "documents list API vs plain DRF (G-P4), 10 MiB deposit vs raw write (G-P8)",
         "bench.dmp_bench",
