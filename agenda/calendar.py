@@ -195,7 +195,7 @@ class Done:
 
 @dataclass(slots=True)
 class Item:
-    key: str  # stable: "<code>", "<code>.<dose>" or "<code>.<slot opening>"
+    key: str  # a slug: "<code>", "<code>_<dose>" or "<code>_<slot opening>"
     rule: Rule
     start: dt.date  # first day of the window
     end: dt.date | None  # first day after the window (None: open-ended)
@@ -294,7 +294,7 @@ def _occurrences(
         previous_key = ""
         offsets = rule.series or (0,)
         for index, offset in enumerate(offsets):
-            key = f"{rule.code}.{index + 1}"
+            key = f"{rule.code}_{index + 1}"
             if index == 0:
                 opening = start
             else:
@@ -326,7 +326,7 @@ def _slots(
     if step and today > start:
         elapsed = (today.year - start.year) * 12 + today.month - start.month
         first = max(0, elapsed // step - 1 - -(-_months(duration) // step))
-    prefix = f"{rule.code}."
+    prefix = f"{rule.code}_"
     if first and done:
         first_opening = add_age(start, every, first)
         for key in done:
@@ -391,7 +391,7 @@ def compute_calendar(
     """Every item owed to a person born on `birth_date`, of `sex`, as of
     `today`, with their status and done marks, in window order."""
     done = done or {}
-    done_codes = {key.split(".", 1)[0] for key in done}
+    done_codes = {key.split("_", 1)[0] for key in done}
     items: list[Item] = []
     dates: dict[Age, dt.date] = {}
 

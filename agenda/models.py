@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -54,6 +55,12 @@ class Recommendation(models.Model):
     code = models.CharField(
         _("code"),
         max_length=40,
+        validators=[
+            RegexValidator(
+                r"^[A-Z0-9]+(-[A-Z0-9]+)*$",
+                _("Majuscules, chiffres et tirets (ex. VAC-HEXA-1)."),
+            )
+        ],
         help_text=_("Stable d'une version à l'autre (ex. VAC-HEXA-1)."),
     )
     label = models.CharField(_("libellé"), max_length=200)

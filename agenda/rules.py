@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,8 @@ def _row(values: dict[str, Any]) -> dict[str, Any]:
     for name in DATES:
         text = values.get(name)
         row[name] = dt.date.fromisoformat(text) if text else None
+    if not re.fullmatch(r"[A-Z0-9]+(-[A-Z0-9]+)*", row["code"]):
+        raise ValueError(f"{row['code']}: a code is capitals, digits and dashes")
     if row["valid_from"] is None:
         raise ValueError(f"{row['code']}: valid_from missing")
     for name in ("age_start", "age_end", "every", "duration"):

@@ -108,8 +108,8 @@ NEWBORN_VACCINES = {
 # and from 11 years (11-13, 11-14: HPV 2 doses 6 months apart)
 NEWBORN_AT_11 = {
     "VAC-DTCAP-11": (D(2037, 3, 10), D(2040, 3, 9)),
-    "VAC-HPV.1": (D(2037, 3, 10), D(2041, 3, 9)),
-    "VAC-HPV.2": (D(2037, 9, 10), D(2041, 9, 9)),
+    "VAC-HPV_1": (D(2037, 3, 10), D(2041, 3, 9)),
+    "VAC-HPV_2": (D(2037, 9, 10), D(2041, 9, 9)),
     "VAC-MENACWY-ADO": (D(2037, 3, 10), D(2041, 3, 9)),
 }
 
@@ -175,17 +175,17 @@ def test_ag1_child_born_2019_vaccines_and_mt_dents_of_their_time() -> None:
     """reference-data §3: born 2019, MenC (5 and 12 months) under the 2018
     obligation, no MenB/MenACWY (born before 1 Jul 2023); §4.2: M'T dents at
     3 years under the 3-yearly rule, every year since 1 Apr 2025."""
-    done = [Done("MTD.2022-06-15", D(2022, 7, 1), "Dr Dupont")]
+    done = [Done("MTD_2022-06-15", D(2022, 7, 1), "Dr Dupont")]
     items = calendar(D(2019, 6, 15), "F", done=done)
     assert window(items["VAC-MENC-1"]) == (D(2019, 11, 15), D(2019, 12, 14))
     assert window(items["VAC-MENC-R"]) == (D(2020, 6, 15), D(2020, 7, 14))
     assert not {"VAC-MENB-1", "VAC-MENB-R", "VAC-MENACWY-1"} & set(items)
     mtd = {k: i for k, i in items.items() if i.code == "MTD"}
-    assert sorted(mtd) == ["MTD.2022-06-15", "MTD.2026-06-15", "MTD.2027-06-15"]
-    at3 = mtd["MTD.2022-06-15"]
+    assert sorted(mtd) == ["MTD_2022-06-15", "MTD_2026-06-15", "MTD_2027-06-15"]
+    at3 = mtd["MTD_2022-06-15"]
     assert at3.status == DONE and at3.performer == "Dr Dupont"
     assert at3.rule.valid_until == D(2025, 3, 31)  # the 3-yearly version
-    now = mtd["MTD.2026-06-15"]
+    now = mtd["MTD_2026-06-15"]
     assert (now.status, window(now)) == (DUE, (D(2026, 6, 15), D(2027, 6, 14)))
     assert now.rule.valid_from == D(2025, 4, 1)
 
@@ -195,13 +195,13 @@ def test_ag1_mt_dents_yearly_slot_opened_before_april_2025_is_owed_from_then() -
     under the 3-yearly rule (3, 6, 9…); the yearly rule of 1 Apr 2025 owes
     him one before his 11th birthday. Seen on 1 Mar 2025: to come."""
     items = calendar(D(2015, 2, 1), "M", today=D(2025, 3, 1))
-    slot = items["MTD.2025-02-01"]
+    slot = items["MTD_2025-02-01"]
     assert slot.rule.valid_from == D(2025, 4, 1)
     assert window(slot) == (D(2025, 2, 1), D(2026, 1, 31))
     before = calendar(D(2015, 2, 1), "M", today=D(2025, 1, 15))
-    assert before["MTD.2025-02-01"].rule.valid_from == D(2025, 4, 1)
+    assert before["MTD_2025-02-01"].rule.valid_from == D(2025, 4, 1)
     # under the 3-yearly rule alone (before April 2025), the 9-year slot
-    assert before["MTD.2024-02-01"].rule.valid_until == D(2025, 3, 31)
+    assert before["MTD_2024-02-01"].rule.valid_until == D(2025, 3, 31)
 
 
 def test_ag1_16_year_old_boy() -> None:
@@ -219,35 +219,35 @@ def test_ag1_16_year_old_boy() -> None:
         "EXS-A8": (D(2018, 5, 20), D(2020, 5, 19), OVERDUE),
         "EXS-A11": (D(2021, 5, 20), D(2024, 5, 19), OVERDUE),
         "VAC-DTCAP-11": (D(2021, 5, 20), D(2024, 5, 19), OVERDUE),
-        "VAC-HEPB-RATTRAPAGE.1": (D(2021, 5, 20), D(2026, 5, 19), OVERDUE),
-        "VAC-HEPB-RATTRAPAGE.2": (D(2021, 11, 20), D(2026, 11, 19), OVERDUE),
+        "VAC-HEPB-RATTRAPAGE_1": (D(2021, 5, 20), D(2026, 5, 19), OVERDUE),
+        "VAC-HEPB-RATTRAPAGE_2": (D(2021, 11, 20), D(2026, 11, 19), OVERDUE),
         "EXS-A15": (D(2025, 5, 20), D(2027, 5, 19), DUE),
-        "VAC-HPV-RATTRAPAGE.1": (D(2025, 5, 20), D(2037, 5, 19), DUE),
-        "VAC-HPV-RATTRAPAGE.2": (D(2025, 7, 20), D(2037, 7, 19), DUE),
-        "VAC-HPV-RATTRAPAGE.3": (D(2025, 11, 20), D(2037, 11, 19), DUE),
+        "VAC-HPV-RATTRAPAGE_1": (D(2025, 5, 20), D(2037, 5, 19), DUE),
+        "VAC-HPV-RATTRAPAGE_2": (D(2025, 7, 20), D(2037, 7, 19), DUE),
+        "VAC-HPV-RATTRAPAGE_3": (D(2025, 11, 20), D(2037, 11, 19), DUE),
         "VAC-MENACWY-RATTRAPAGE": (D(2025, 5, 20), D(2035, 5, 19), DUE),
         "VAC-MENB-JEUNE": (D(2025, 5, 20), D(2035, 5, 19), DUE),
-        "MTD.2026-05-20": (D(2026, 5, 20), D(2027, 5, 19), DUE),
+        "MTD_2026-05-20": (D(2026, 5, 20), D(2027, 5, 19), DUE),
     }
-    assert items["VAC-HPV-RATTRAPAGE.1"].rule.valid_from == D(2025, 12, 9)
-    assert "VAC-HPV.1" not in items and "VAC-MENACWY-ADO" not in items
+    assert items["VAC-HPV-RATTRAPAGE_1"].rule.valid_from == D(2025, 12, 9)
+    assert "VAC-HPV_1" not in items and "VAC-MENACWY-ADO" not in items
     assert window(items["BILAN-18-25"]) == (D(2028, 5, 20), D(2036, 5, 19))
     # before the December 2025 update, the catch-up stopped at 19
     before = calendar(D(2010, 5, 20), "M", today=D(2025, 9, 1))
-    assert window(before["VAC-HPV-RATTRAPAGE.1"]) == (D(2025, 5, 20), D(2030, 5, 19))
+    assert window(before["VAC-HPV-RATTRAPAGE_1"]) == (D(2025, 5, 20), D(2030, 5, 19))
     # a first dose done moves the next ones: M2 and M6 after it
     dosed = calendar(
-        D(2010, 5, 20), "M", done=[Done("VAC-HPV-RATTRAPAGE.1", D(2026, 9, 1))]
+        D(2010, 5, 20), "M", done=[Done("VAC-HPV-RATTRAPAGE_1", D(2026, 9, 1))]
     )
-    assert dosed["VAC-HPV-RATTRAPAGE.2"].start == D(2026, 11, 1)
-    assert dosed["VAC-HPV-RATTRAPAGE.3"].start == D(2027, 3, 1)
+    assert dosed["VAC-HPV-RATTRAPAGE_2"].start == D(2026, 11, 1)
+    assert dosed["VAC-HPV-RATTRAPAGE_3"].start == D(2027, 3, 1)
 
 
 def test_ag1_a_done_main_schedule_means_no_catch_up() -> None:
     """reference-data §3: the catch-up is for those not vaccinated."""
-    done = [Done("VAC-HPV.1", D(2022, 1, 10)), Done("VAC-HPV.2", D(2022, 7, 10))]
+    done = [Done("VAC-HPV_1", D(2022, 1, 10)), Done("VAC-HPV_2", D(2022, 7, 10))]
     items = calendar(D(2010, 5, 20), "M", done=done)
-    assert items["VAC-HPV.2"].status == DONE
+    assert items["VAC-HPV_2"].status == DONE
     assert not any(k.startswith("VAC-HPV-RATTRAPAGE") for k in items)
 
 
@@ -257,39 +257,39 @@ J15 = (1, 15)
 ADULTS: dict[tuple[str, int], dict[str, tuple[dt.date, dt.date | None, Status]]] = {
     # §3 catch-ups 15-24/15-26, §4.2 M'T dents at 24, §4.3 bilan 18-25
     ("F", 24): {
-        "VAC-HPV-RATTRAPAGE.1": (D(2017, 1, 15), D(2029, 1, 14), DUE),
-        "VAC-HPV-RATTRAPAGE.2": (D(2017, 3, 15), D(2029, 3, 14), DUE),
-        "VAC-HPV-RATTRAPAGE.3": (D(2017, 7, 15), D(2029, 7, 14), DUE),
+        "VAC-HPV-RATTRAPAGE_1": (D(2017, 1, 15), D(2029, 1, 14), DUE),
+        "VAC-HPV-RATTRAPAGE_2": (D(2017, 3, 15), D(2029, 3, 14), DUE),
+        "VAC-HPV-RATTRAPAGE_3": (D(2017, 7, 15), D(2029, 7, 14), DUE),
         "VAC-MENACWY-RATTRAPAGE": (D(2017, 1, 15), D(2027, 1, 14), DUE),
         "VAC-MENB-JEUNE": (D(2017, 1, 15), D(2027, 1, 14), DUE),
         "BILAN-18-25": (D(2020, 1, 15), D(2028, 1, 14), DUE),
-        "MTD.2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
+        "MTD_2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
     },
     # §3 dTP at 45, §4.3 bilan 45-50, §4.4 cervix HPV test every 5 years
     ("F", 45): {
         "VAC-DTP-45": (D(2026, 1, 15), D(2027, 1, 14), DUE),
         "BILAN-45-50": (D(2026, 1, 15), D(2032, 1, 14), DUE),
-        "BUCCO-ADULTE.2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
-        "DEP-COL-HPV.2026-01-15": (D(2026, 1, 15), D(2031, 1, 14), DUE),
+        "BUCCO-ADULTE_2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
+        "DEP-COL-HPV_2026-01-15": (D(2026, 1, 15), D(2031, 1, 14), DUE),
     },
     # §4.4 breast and colorectal from 50, every 2 years
     ("F", 50): {
         "BILAN-45-50": (D(2021, 1, 15), D(2027, 1, 14), DUE),
-        "BUCCO-ADULTE.2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
-        "DEP-COL-HPV.2026-01-15": (D(2026, 1, 15), D(2031, 1, 14), DUE),
-        "DEP-COLORECTAL.2026-01-15": (D(2026, 1, 15), D(2028, 1, 14), DUE),
-        "DEP-SEIN.2026-01-15": (D(2026, 1, 15), D(2028, 1, 14), DUE),
+        "BUCCO-ADULTE_2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
+        "DEP-COL-HPV_2026-01-15": (D(2026, 1, 15), D(2031, 1, 14), DUE),
+        "DEP-COLORECTAL_2026-01-15": (D(2026, 1, 15), D(2028, 1, 14), DUE),
+        "DEP-SEIN_2026-01-15": (D(2026, 1, 15), D(2028, 1, 14), DUE),
     },
     # §3 at 65: dTP, influenza and COVID-19 yearly, PCV20/21, zona
     ("F", 65): {
         "BILAN-60-65": (D(2021, 1, 15), D(2027, 1, 14), DUE),
-        "DEP-COLORECTAL.2025-01-15": (D(2025, 1, 15), D(2027, 1, 14), DUE),
-        "DEP-SEIN.2025-01-15": (D(2025, 1, 15), D(2027, 1, 14), DUE),
-        "BUCCO-ADULTE.2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
-        "DEP-COL-HPV.2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
-        "VAC-COVID.2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
+        "DEP-COLORECTAL_2025-01-15": (D(2025, 1, 15), D(2027, 1, 14), DUE),
+        "DEP-SEIN_2025-01-15": (D(2025, 1, 15), D(2027, 1, 14), DUE),
+        "BUCCO-ADULTE_2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
+        "DEP-COL-HPV_2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
+        "VAC-COVID_2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
         "VAC-DTP-65": (D(2026, 1, 15), D(2027, 1, 14), DUE),
-        "VAC-GRIPPE.2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
+        "VAC-GRIPPE_2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
         "VAC-PNEUMO-65": (D(2026, 1, 15), None, DUE),
         "VAC-ZONA": (D(2026, 1, 15), None, DUE),
     },
@@ -298,12 +298,12 @@ ADULTS: dict[tuple[str, int], dict[str, tuple[dt.date, dt.date | None, Status]]]
         "VAC-PNEUMO-65": (D(2016, 1, 15), None, DUE),
         "VAC-ZONA": (D(2016, 1, 15), None, DUE),
         "BILAN-70-75": (D(2021, 1, 15), D(2027, 1, 14), DUE),
-        "DEP-COLORECTAL.2025-01-15": (D(2025, 1, 15), D(2026, 1, 14), OVERDUE),
-        "DEP-SEIN.2025-01-15": (D(2025, 1, 15), D(2026, 1, 14), OVERDUE),
-        "BUCCO-ADULTE.2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
-        "VAC-COVID.2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
-        "VAC-DTP-75.2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
-        "VAC-GRIPPE.2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
+        "DEP-COLORECTAL_2025-01-15": (D(2025, 1, 15), D(2026, 1, 14), OVERDUE),
+        "DEP-SEIN_2025-01-15": (D(2025, 1, 15), D(2026, 1, 14), OVERDUE),
+        "BUCCO-ADULTE_2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
+        "VAC-COVID_2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
+        "VAC-DTP-75_2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
+        "VAC-GRIPPE_2026-01-15": (D(2026, 1, 15), D(2027, 1, 14), DUE),
         "VAC-VRS-75": (D(2026, 1, 15), None, DUE),
     },
 }
@@ -332,10 +332,10 @@ def test_ag1_woman_of_24_next_screening_and_booster() -> None:
     """reference-data §4.4: cervical cytology from 25 (2 tests a year apart,
     then 3 years later); §3: dTcaP at 25."""
     items = calendar(D(2002, 1, 15), "F")
-    cyto = [items[f"DEP-COL-CYTO.{n}"] for n in (1, 2, 3)]
+    cyto = [items[f"DEP-COL-CYTO_{n}"] for n in (1, 2, 3)]
     assert [i.start for i in cyto] == [D(2027, 1, 15), D(2028, 1, 15), D(2031, 1, 15)]
     assert window(items["VAC-DTCAP-25"]) == (D(2027, 1, 15), D(2028, 1, 14))
-    assert "DEP-COL-CYTO.1" not in calendar(D(2002, 1, 15), "M")
+    assert "DEP-COL-CYTO_1" not in calendar(D(2002, 1, 15), "M")
 
 
 def test_ag1_statuses_follow_today() -> None:

@@ -125,7 +125,7 @@ def test_cons7_a_parent_marks_their_childs_vaccine(
         (dt.date(1970, 1, 1), BILAN, "done_on"),  # before the birth
         (None, BILAN, "done_on"),
         (dt.date(2026, 1, 1), "VAC-HEXA-1", None),  # not in her calendar
-        (dt.date(2026, 1, 1), "nimporte.quoi", None),
+        (dt.date(2026, 1, 1), "nimporte_quoi", None),
     ],
 )
 def test_sec8_bad_input_is_refused_audited_and_nothing_written(
