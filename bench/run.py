@@ -45,6 +45,10 @@ BENCHES = {
         "prevention campaign write vs a raw INSERT … SELECT (MSG-4)",
         "bench.campaign_bench",
     ),
+    "agenda": (
+        "preventive calendars of 100,000 people vs reading their birth dates (AG-1)",
+        "bench.agenda_bench",
+    ),
     "dmp": (
         "documents list API vs plain DRF (G-P4), 10 MiB deposit vs raw write (G-P8)",
         "bench.dmp_bench",

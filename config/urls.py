@@ -17,6 +17,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("dmp/", include("dmp.api_urls")),
     path("agenda/", include("agenda.appointment_api_urls")),
     path("messagerie/", include("messagerie.api_urls")),
+    path("agenda/", include("agenda.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 
@@ -34,6 +35,7 @@ urlpatterns = [
     path("mon-espace/", include("dmp.profile_urls")),
     path("mon-espace/prevention/", include("messagerie.campaign_urls")),
     path("mon-espace/agenda/rendez-vous/", include("agenda.appointment_urls")),
+    path("mon-espace/agenda/", include("agenda.urls")),
     path("", include("espace.urls")),
 ]
 

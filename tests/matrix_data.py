@@ -67,6 +67,10 @@ ARGS: dict[str, dict[str, str]] = {
     "messagerie-api:conversation-read": {"pk": "conversation"},
     "messagerie-api:conversation-archive": {"pk": "conversation"},
     "messagerie-api:attachment-download": {"pk": "attachment"},
+    "agenda:item-done": {"key": "agenda_item"},
+    "agenda:item-undo": {"key": "agenda_item"},
+    "agenda-api:item-done": {"key": "agenda_item"},
+    "agenda-api:item-undo": {"key": "agenda_item"},
 }
 
 # ------------------------------------------------------------------ helpers
@@ -586,6 +590,46 @@ ROUTES: dict[str, Route] = {
     "profil-api:profile-detail": Route(
         row(anon=401, patients=400, pros=400, agent=400),
         row(anon=401, patients=405, pros=405, agent=405),
+    ),
+    # --- the preventive calendar (AG-1, AG-2), the active profile's: a parent
+    # sees their child's, nobody else does; professionals and agents: 404
+    "agenda:calendar": Route(
+        patient_page(), NO_POST, kind="health", gate="patient", on="profile"
+    ),
+    "agenda:vaccinations": Route(
+        patient_page(), NO_POST, kind="health", gate="patient", on="profile"
+    ),
+    # the form reads the calendar (one entry); an empty form is shown again
+    "agenda:item-done": Route(
+        patient_page(),
+        patient_page(400),
+        kind="health",
+        post_kind="health",
+        gate="patient",
+        on="profile",
+        on_400=1,
+    ),
+    # undoing an item not marked done is a no-op, audited as a decision
+    "agenda:item-undo": Route(
+        NO_POST, patient_page(302), post_kind="health", gate="patient", on="profile"
+    ),
+    "agenda-api:item-list": Route(
+        _patient_api(200),
+        row(anon=401, patients=405, pros=405, agent=405),
+        kind="health",
+        gate="patient",
+        on="profile",
+    ),
+    # an empty body: a 400 before anything is read
+    "agenda-api:item-done": Route(
+        row(anon=401, patients=405, pros=405, agent=405), _patient_api(400)
+    ),
+    "agenda-api:item-undo": Route(
+        row(anon=401, patients=405, pros=405, agent=405),
+        _patient_api(204),
+        post_kind="health",
+        gate="patient",
+        on="profile",
     ),
     # --- the professional portal (CONS-1, CONS-6, DMP-4)
     "pro:patient-search": Route(

@@ -274,6 +274,22 @@ VALID: dict[str, Valid] = {
             gate="patient pro agent",
         ),
     ),
+    # AG-2: an item of the calendar marked done, for the profile acted for
+    # (two entries: the calendar read to check the item, then the mark)
+    "agenda:item-done": Valid(
+        lambda w, p: {"done_on": "2026-11-01", "performer": "", "document": ""},
+        _post(patient_page(302), on="profile", entries=2, **PATIENT_SIDE),
+    ),
+    "agenda-api:item-done": Valid(
+        lambda w, p: {"done_on": "2026-11-01"},
+        _post(
+            row(anon=401, patients=200, pros=404, agent=404),
+            post_kind="health",
+            gate="patient",
+            on="profile",
+        ),
+        multipart=False,
+    ),
     # the API: the holder's own record
     "consent-api:block-list": Valid(
         _victor,

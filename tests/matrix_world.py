@@ -105,6 +105,9 @@ class World:
             "rpps": alice.extra["blocked_rpps"],
             "uid": "MQ",
             "section": "allergies",
+            # AG-1: an item of every patient persona's calendar (the
+            # 45-50 prevention check-up: due for alice, to come for eve, leo)
+            "agenda_item": "BILAN-45-50",
             "token": "bad-token",
             "conversation": str(target.extra["conversation"].pk),
             "attachment": str(target.extra["attachment"].pk),

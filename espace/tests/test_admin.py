@@ -60,14 +60,16 @@ class AdminAccessTestCase:
 def test_no_health_data_model_is_registered_in_the_admin() -> None:
     """Agents never see health data (seed 003): no DMP, message, agenda, consent
     or audit model, no model with encrypted content, no second-factor secrets."""
+    from agenda.models import Recommendation
     from consent.models import AccessRule
     from messagerie.campaign_models import Campaign
 
-    # The access matrix (profession × class) holds no patient data: agents
-    # keep it (CONS-1). Prevention campaigns are the agents' own writing,
-    # sent to many, with no patient in them (MSG-4; their body is encrypted
-    # at rest all the same). Nothing else of the health apps.
-    allowed = {AccessRule, Campaign}
+    # The access matrix (profession × class) and the preventive calendar's
+    # rules (AG-1) hold no patient data: agents keep them (CONS-1).
+    # Prevention campaigns are the agents' own writing, sent to many, with no
+    # patient in them (MSG-4; their body is encrypted at rest all the same).
+    # Nothing else of the health apps.
+    allowed = {AccessRule, Campaign, Recommendation}
     registered = set(admin.site._registry)
     for model in registered - allowed:
         assert model._meta.app_label not in HEALTH_APPS, model

@@ -9,9 +9,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
+        ('agenda', '0001_calendar'),
         ('espace', '0009_print_batches'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
