@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agenda import selectors, services
+from agenda.appointment_selectors import item_reminder_list_for_page
 from agenda.forms import MarkDoneForm
 from agenda.selectors import Calendar
 from dmp.selectors import visible_documents
@@ -38,7 +39,12 @@ def calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
     cal = selectors.calendar_get_for(
         actor=request.user, patient=active_profile(request), request=request
     )
-    return render(request, "agenda/calendar.html", {"cal": cal, "patient": cal.patient})
+    # the reminders asked for (AG-2), read under the same decision and entry
+    reminders = {
+        r.item_code: r for r in item_reminder_list_for_page(patient=cal.patient)
+    }
+    context = {"cal": cal, "patient": cal.patient, "reminders": reminders}
+    return render(request, "agenda/calendar.html", context)
 
 
 @never_cache

@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 
 from agenda.reminders import PARIS, reminders_send
 from espace.jobs import notifications_send
+from tests.browser.nav import go_to
 from tests.browser.test_children_journey import _log_in_as
 from tests.browser.test_login_journeys import (
     BrowserProblems,
@@ -48,7 +49,7 @@ def test_ag2_ag3_parent_adds_a_childs_appointment_gets_reminded_and_subscribes(
     _log_in_as(page, alice)
     page.goto("/mon-espace/")
     page.get_by_role("button", name="Espace de Leo").click()
-    page.get_by_role("link", name="Rendez-vous", exact=True).first.click()
+    go_to(page, "Agenda", "Rendez-vous")
     expect(page.get_by_role("heading", level=1)).to_have_text("Rendez-vous de Leo")
     page.get_by_role("link", name="Ajouter un rendez-vous").click()
     page.get_by_label("Date").fill(tomorrow.isoformat())

@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from agenda.models import DoneMark, Recommendation
 from agenda.rules import rules_load
 from espace.models import Beneficiary
+from tests.browser.nav import go_to
 from tests.browser.test_children_journey import _log_in_as
 from tests.browser.test_login_journeys import (
     BrowserProblems,
@@ -55,9 +56,7 @@ def test_ag2_alice_marks_a_vaccine_done_in_leos_agenda(
     _log_in_as(page, alice)
     page.goto("/mon-espace/")
     page.get_by_role("button", name="Espace de Leo").click()
-    page.get_by_role("navigation", name="Menu principal").get_by_role(
-        "link", name="Agenda"
-    ).click()
+    go_to(page, "Agenda", "Calendrier de prévention")
     expect(page.get_by_role("heading", level=1)).to_have_text("Agenda de Leo")
     overdue = page.get_by_test_id("group-overdue")
     expect(overdue).to_contain_text("Examen de santé entre 8 et 9 ans")

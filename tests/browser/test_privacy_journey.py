@@ -16,6 +16,7 @@ from consent.models import Block, CareRelationship, PrivacySettings
 from consent.services import care_declare, care_revoke, emergency_access_start
 from dmp.selectors import documents_list_for
 from espace.models import Beneficiary, User
+from tests.browser.nav import go_to
 from tests.browser.test_children_journey import _log_in_as
 from tests.browser.test_login_journeys import (
     BrowserProblems,
@@ -49,7 +50,7 @@ def test_alice_blocks_a_doctor_sees_an_emergency_access_and_exports_her_history(
     page.goto("/")
     _log_in_as(page, alice)
     page.goto("/mon-espace/")
-    page.get_by_role("link", name="Qui a accès").click()
+    go_to(page, "Confidentialité", "Qui a accès")
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Professionnels ayant accès au dossier"
     )
@@ -92,7 +93,7 @@ def test_alice_blocks_a_doctor_sees_an_emergency_access_and_exports_her_history(
     )
     _screenshot(page, "privacy-4-history-mine")
 
-    page.get_by_role("link", name="Accès en urgence").first.click()
+    go_to(page, "Confidentialité", "Accès en urgence et prévention")
     samu = page.get_by_label("Accès du médecin régulateur du SAMU-Centre 15")
     expect(samu).to_be_checked()
     _screenshot(page, "privacy-5-emergency-settings")

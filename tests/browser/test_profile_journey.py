@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from dmp.selectors import documents_list_for
 from espace.models import Beneficiary
+from tests.browser.nav import go_to
 from tests.browser.test_children_journey import _log_in_as
 from tests.browser.test_login_journeys import (
     BrowserProblems,
@@ -112,7 +113,7 @@ def test_alice_fills_her_profile_charts_her_weight_and_saves_a_pdf_copy(
     (document,) = documents_list_for(actor=alice, patient=alice_dmp).documents
     assert document.type_code == "DOCPAT08"
     assert href.endswith(f"/documents/{document.pk}/apercu")
-    page.get_by_role("link", name="Données administratives").first.click()
+    go_to(page, "Mon dossier médical", "Données administratives")
     expect(page.get_by_role("heading", level=1)).to_have_text("Données administratives")
     expect(page.get_by_test_id("nir")).to_have_text("2 79 03 51 215 189 89")
     expect(page.get_by_test_id("medecin-traitant")).to_contain_text("Bob Test")

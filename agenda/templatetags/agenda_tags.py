@@ -1,0 +1,34 @@
+"""The calendar page's small helpers: the reminder set on an item, and the
+day a new one is proposed for (AG-2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+from agenda.calendar import Item, Status
+
+register = template.Library()
+
+SOON = dt.timedelta(days=7)
+
+
+@register.simple_tag
+def reminder_of(reminders: dict[str, Any], item: Item) -> Any:
+    """The reminder the profile asked for on this item, if any."""
+    return reminders.get(item.key)
+
+
+@register.simple_tag
+def remind_on(item: Item) -> str:
+    """An upcoming item: the opening of its window; one to do now or late:
+    in a week (the person chooses another day if they wish)."""
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    if item.status == Status.UPCOMING:
+        day = max(item.start, tomorrow)
+    else:
+        day = tomorrow - dt.timedelta(days=1) + SOON
+    return day.isoformat()
