@@ -21,7 +21,7 @@ from django.db import connection
 from bench.common import Context, Row, wall
 
 ROWS = int(os.environ.get("BENCH_CAMPAIGN_ROWS", "1000000"))
-WIDTH = int(os.environ.get("BENCH_CAMPAIGN_BATCH", "50000"))
+WIDTH = int(os.environ.get("BENCH_CAMPAIGN_BATCH", "100000"))
 TABLES = (
     "messagerie_campaigndelivery",
     "messagerie_campaigncriterion",

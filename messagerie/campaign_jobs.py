@@ -38,7 +38,7 @@ from espace.notifications import PREVENTION
 from messagerie.campaign_models import Campaign, CampaignDelivery
 from messagerie.campaign_selectors import RANGE_FROM, targeting_sql
 
-BATCH = 50_000  # beneficiary ids per range
+BATCH = 100_000  # beneficiary ids per range
 State = Campaign.State
 DELIVERY = CampaignDelivery._meta.db_table
 CAMPAIGN = Campaign._meta.db_table

@@ -24,8 +24,9 @@ def reminder_of(reminders: dict[str, Any], item: Item) -> Any:
 
 @register.simple_tag
 def remind_on(item: Item) -> str:
-    """An upcoming item: the opening of its window; one to do now or late:
-    in a week (the person chooses another day if they wish)."""
+    """An upcoming item: the opening of its window; one to do now: in a
+    week (the person chooses another day if they wish). Items whose window
+    has closed are not offered a reminder."""
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     if item.status == Status.UPCOMING:
         day = max(item.start, tomorrow)
