@@ -37,7 +37,7 @@ class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
 class CriterionInline(admin.TabularInline):  # type: ignore[type-arg]
     model = CampaignCriterion
     extra = 1
-    fields = ("kind", "min_age", "max_age")
+    fields = ("kind", "min_age", "max_age", "recommendation")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None or obj.is_editable

@@ -141,6 +141,10 @@ class CampaignCriterion(models.Model):
     class Kind(models.TextChoices):
         CHILD_AGED = "child_aged", _("A un enfant dont l'âge est compris entre…")
         ACTIVATED = "activated", _("A activé lui-même son profil")
+        AGENDA_DUE = (
+            "agenda_due",
+            _("Est dans l'âge d'une recommandation de l'agenda, non marquée faite"),
+        )
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="criteria"
@@ -151,6 +155,11 @@ class CampaignCriterion(models.Model):
     )
     max_age = models.PositiveSmallIntegerField(
         _("âge maximum (inclus)"), null=True, blank=True
+    )
+    # AGENDA_DUE: the code of a one-time recommendation of the preventive
+    # calendar (agenda.Recommendation, AG-1), e.g. BILAN-45-50
+    recommendation = models.CharField(
+        _("recommandation de l'agenda (code)"), max_length=40, blank=True
     )
 
     class Meta:
@@ -172,6 +181,8 @@ class CampaignCriterion(models.Model):
     def __str__(self) -> str:
         if self.kind == self.Kind.CHILD_AGED:
             return f"A un enfant de {self.min_age} à {self.max_age} ans"
+        if self.kind == self.Kind.AGENDA_DUE:
+            return f"Dans l'âge de {self.recommendation}, non fait"
         return str(self.get_kind_display())
 
     def clean(self) -> None:
@@ -190,6 +201,21 @@ class CampaignCriterion(models.Model):
                 raise ValidationError(_("Un enfant représenté a 17 ans au plus."))
         elif self.min_age is not None or self.max_age is not None:
             raise ValidationError(_("Ce critère ne prend pas d'âge."))
+        if self.kind == self.Kind.AGENDA_DUE:
+            from agenda.models import Recommendation
+
+            once = Recommendation.objects.filter(
+                code=self.recommendation, frequency=Recommendation.Frequency.ONCE
+            )
+            if not self.recommendation or not once.exists():
+                raise ValidationError(
+                    _(
+                        "Indiquez le code d'une recommandation de l'agenda à faire "
+                        "une fois (ex. BILAN-45-50)."
+                    )
+                )
+        elif self.recommendation:
+            raise ValidationError(_("Ce critère ne prend pas de recommandation."))
 
 
 class CampaignDelivery(models.Model):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -83,12 +83,81 @@ def _activated(criterion: CampaignCriterion, day: dt.date, n: int) -> Sql:
     return Sql("s.state = 'activated'", {})
 
 
+def _latest_birth(day: dt.date, age: Any) -> dt.date:
+    """The latest birth date of someone who has reached `age` on `day`
+    (agenda.calendar.add_age: calendar months, month ends clamped)."""
+    from agenda.calendar import add_age
+
+    birth = day - dt.timedelta(days=int(_days(age)))
+    while add_age(birth, age) > day:
+        birth -= dt.timedelta(days=1)
+    while add_age(birth + dt.timedelta(days=1), age) <= day:
+        birth += dt.timedelta(days=1)
+    return birth
+
+
+def _days(age: Any) -> float:
+    from agenda.calendar import Unit
+
+    value, unit = age
+    return {Unit.DAY: 1, Unit.WEEK: 7, Unit.MONTH: 30.44, Unit.YEAR: 365.25}[
+        unit
+    ] * value
+
+
+def _agenda_due(criterion: CampaignCriterion, day: dt.date, n: int) -> Sql:
+    """AG-1 × MSG-4: inside the age window, on the send date, of the version
+    in force that day of a one-time recommendation of the preventive
+    calendar (its sex and birth cohort too), and not marked done (AG-2).
+    Nobody is owed a version no longer or not yet in force: no one is
+    targeted then."""
+    from agenda.calendar import parse_age
+    from agenda.models import DoneMark, Recommendation
+
+    rule = (
+        Recommendation.objects.filter(
+            code=criterion.recommendation,
+            frequency=Recommendation.Frequency.ONCE,
+            valid_from__lte=day,
+        )
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        .first()
+    )
+    if rule is None:
+        return Sql("false", {})
+    p = f"a{n}_"
+    where = [f"b.birth_date <= %({p}by)s"]
+    params: dict[str, Any] = {f"{p}by": _latest_birth(day, parse_age(rule.age_start))}
+    if rule.age_end:
+        where.append(f"b.birth_date > %({p}after)s")
+        params[f"{p}after"] = _latest_birth(day, parse_age(rule.age_end))
+    if rule.sex:
+        where.append(f"b.sex = %({p}sex)s")
+        params[f"{p}sex"] = rule.sex
+    if rule.born_from:
+        where.append(f"b.birth_date >= %({p}from)s")
+        params[f"{p}from"] = rule.born_from
+    if rule.born_until:
+        where.append(f"b.birth_date <= %({p}until)s")
+        params[f"{p}until"] = rule.born_until
+    if rule.condition:
+        return Sql("false", {})  # conditions are not recorded per person yet
+    where.append(
+        f"""NOT EXISTS (
+            SELECT 1 FROM {DoneMark._meta.db_table} m
+            WHERE m.patient_id = b.id AND m.item_key = %({p}code)s
+        )"""  # noqa: S608 - table name from the model, values bound
+    )
+    params[f"{p}code"] = rule.code
+    return Sql(" AND ".join(where), params)
+
+
 # MSG-4: every kind of CampaignCriterion.Kind, as SQL on (b, s). A new
-# criterion (the agenda's "due for a check-up" once it exists) is one more
-# choice in the model and one more function here.
+# criterion is one more choice in the model and one more function here.
 CRITERIA: dict[str, Callable[[CampaignCriterion, dt.date, int], Sql]] = {
     CampaignCriterion.Kind.CHILD_AGED: _child_aged,
     CampaignCriterion.Kind.ACTIVATED: _activated,
+    CampaignCriterion.Kind.AGENDA_DUE: _agenda_due,
 }
 
 

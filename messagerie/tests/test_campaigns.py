@@ -341,3 +341,45 @@ def test_msg4_a_beneficiary_unknown_at_start_is_not_targeted(agnes: User) -> Non
     campaigns_send()
     assert _targets(c) == {first.pk}
     assert later.pk not in _targets(c)
+
+
+def test_msg4_ag1_agenda_criterion_targets_those_due_and_not_done(
+    agnes: User,
+) -> None:
+    """ "In the age of Mon bilan prévention 45–50, not marked done" on the
+    send date (10 March 2026): the window of the version in force that day
+    (45 years to the eve of 51), and no done mark (AG-2)."""
+    from agenda.models import DoneMark
+
+    turned_45 = person(dt.date(1981, 3, 10))  # 45 on the send date
+    not_yet = person(dt.date(1981, 3, 11))  # 45 the day after
+    last_day = person(dt.date(1975, 3, 11))  # 51 the day after
+    turned_51 = person(dt.date(1975, 3, 10))  # 51 on the send date
+    done = person(dt.date(1978, 6, 1))
+    DoneMark.objects.create(
+        patient=done,
+        item_key="BILAN-45-50",
+        done_on=dt.date(2025, 5, 2),
+        marked_by=agnes,
+    )
+    c = _send(
+        campaign(
+            agnes,
+            send_at=SEND_AT,
+            criteria=[{"kind": "agenda_due", "recommendation": "BILAN-45-50"}],
+        )
+    )
+    assert _targets(c) == {turned_45.pk, last_day.pk}
+    assert not {not_yet.pk, turned_51.pk, done.pk} & _targets(c)
+
+
+def test_msg4_agenda_criterion_needs_a_one_time_recommendation() -> None:
+    from django.core.exceptions import ValidationError
+
+    from messagerie.campaign_models import CampaignCriterion
+
+    for code in ("", "NOPE", "MTD"):  # MTD: M'T dents, repeated
+        criterion = CampaignCriterion(kind="agenda_due", recommendation=code)
+        with pytest.raises(ValidationError, match="recommandation de l'agenda"):
+            criterion.clean()
+    CampaignCriterion(kind="agenda_due", recommendation="BILAN-45-50").clean()
