@@ -160,7 +160,68 @@ class Command(BaseCommand):
             agent.save(update_fields=["is_staff", "is_superuser"])
         del hospital
         self._demo_dmp(alice, alice_user, professionals)
+        self._demo_messages_and_agenda(alice, alice_user, leo, professionals, agent)
         self.stdout.write(self.style.SUCCESS("Comptes de démonstration prêts."))
+
+    def _demo_messages_and_agenda(
+        self,
+        alice: Beneficiary,
+        alice_user: User,
+        leo: Beneficiary,
+        pros: dict[str, Professional],
+        agent: User,
+    ) -> None:
+        """Once: a message of Alice's médecin traitant, who also accepts first
+        messages from his patients (MSG-1); Léo's next appointment (AG-2); a
+        prevention campaign for women of 45 to 50, sent by the next tick
+        (MSG-4)."""
+        from agenda.appointment_services import AppointmentData, appointment_create
+        from agenda.models import Appointment
+        from messagerie import services as messagerie
+        from messagerie.models import Campaign, Conversation
+
+        martin = pros["dr.martin"].user
+        if not Conversation.objects.filter(patient=alice).exists():
+            messagerie.inbox_settings_update(
+                actor=martin,
+                open_to_patients=True,
+                auto_reply="Message bien reçu : je vous réponds sous 48 h. "
+                "En cas d'urgence, appelez le 15.",
+            )
+            messagerie.conversation_start(
+                actor=martin,
+                patient=alice,
+                subject="Vos résultats de bilan sanguin",
+                body="Bonjour, vos résultats sont dans votre dossier : tout est "
+                "normal. Bonne journée.",
+            )
+        if not Appointment.objects.filter(beneficiary=leo).exists():
+            day = timezone.localdate() + dt.timedelta(days=9)
+            appointment_create(
+                actor=alice_user,
+                patient=leo,
+                data=AppointmentData(
+                    starts_at=timezone.make_aware(
+                        dt.datetime.combine(day, dt.time(10))
+                    ),
+                    title="Visite chez le pédiatre",
+                    professional=pros["dr.martin"],
+                    place="Cabinet médical, Reims",
+                ),
+            )
+        if not Campaign.objects.exists():
+            Campaign.objects.create(
+                title="Mon bilan prévention",
+                body="Entre 45 et 50 ans, faites le point sur votre santé avec un "
+                "professionnel : le bilan est pris en charge à 100 %.",
+                reason="vous avez entre 45 et 50 ans",
+                age_min=45,
+                age_max=50,
+                sex="F",
+                send_at=timezone.now(),
+                state=Campaign.State.SCHEDULED,
+                created_by=agent,
+            )
 
     def _demo_dmp(
         self, alice: Beneficiary, alice_user: User, pros: dict[str, Professional]
