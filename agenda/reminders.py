@@ -16,7 +16,11 @@ rows (a range scan of the `appointment_due` index), inserts one marker per
 from the markers it did insert, the notifications (unique keys, ON CONFLICT
 DO NOTHING too) — one transaction per batch. A worker killed between two
 batches leaves whole batches behind it; a second run, or two runs at once,
-find the markers and send nothing twice.
+find the markers and send nothing twice. On any other database (SQLite,
+the embedded default) the same selection is read in the batch's
+transaction, then the markers and notifications are bulk-inserted (ignoring
+conflicts on the same unique keys): the database serialises writers, so the
+rows selected under NOT EXISTS are the ones inserted.
 
 Who is told: the holder, and for a child the legal representatives who
 manage the child's space (CONS-7), each by e-mail as their settings say
@@ -29,6 +33,7 @@ renders it, with `notice_context` below.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -122,17 +127,9 @@ _DUE = {
         LIMIT %(batch)s""",
 }
 
-# One statement per batch. `{due}` and `{timing}` are constants of this
-# module (never user input); every value is a parameter.
-_BATCH_SQL = """
-WITH due AS ({due}),
-marked AS (
-    INSERT INTO agenda_remindersent (source, object_id, kind, beneficiary_id, sent_at)
-    SELECT %(source)s, id, %(kind)s, beneficiary_id, %(now)s FROM due
-    ON CONFLICT DO NOTHING
-    RETURNING object_id, beneficiary_id
-),
-recipients AS (
+# Who is told of the reminders in `marked` (object_id, beneficiary_id), and
+# how (the preferences): shared by both paths below.
+_WANTED = """recipients AS (
     SELECT m.object_id, m.beneficiary_id AS profile_id, b.id AS recipient_id,
            b.user_id, b.email
     FROM marked m JOIN espace_beneficiary b ON b.id = m.beneficiary_id
@@ -153,7 +150,19 @@ wanted AS (
     FROM recipients r
     LEFT JOIN agenda_reminderpreference p ON p.user_id = r.user_id
     WHERE COALESCE(p.{timing}, TRUE)
+)"""
+
+# PostgreSQL: one statement per batch. `{due}` and `{wanted}` are constants
+# of this module (never user input); every value is a parameter.
+_BATCH_SQL = """
+WITH due AS ({due}),
+marked AS (
+    INSERT INTO agenda_remindersent (source, object_id, kind, beneficiary_id, sent_at)
+    SELECT %(source)s, id, %(kind)s, beneficiary_id, %(now)s FROM due
+    ON CONFLICT DO NOTHING
+    RETURNING object_id, beneficiary_id
 ),
+{wanted},
 notified AS (
     INSERT INTO espace_notification
         (beneficiary_id, kind, key, channel, status, created_at, attempts)
@@ -173,14 +182,73 @@ notified AS (
 SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM notified)
 """
 
+# Any other database (SQLite, the embedded default): the same selection,
+# read only; the rows are written by `_write_portable`. One row per due
+# object and recipient (NULLs for an object nobody is told of).
+_PORTABLE_SQL = """
+WITH due AS ({due}),
+marked (object_id, beneficiary_id) AS (SELECT id, beneficiary_id FROM due),
+{wanted}
+SELECT m.object_id, m.beneficiary_id, w.profile_id, w.recipient_id,
+       w.by_email AND w.email <> '', w.by_inapp
+FROM marked m LEFT JOIN wanted w ON w.object_id = m.object_id
+"""
+
+
+def _write_portable(
+    window: Window, rows: list[tuple[Any, ...]], *, now: dt.datetime
+) -> tuple[int, int]:
+    """The markers and notifications of the rows selected (under NOT EXISTS,
+    in this transaction: the database serialises writers, so each is new),
+    with the keys, kinds, channels and statuses of the PostgreSQL path."""
+    from agenda.appointment_models import ReminderSent
+    from espace.models import Notification
+
+    nkind, daykey = window.notification_kind, window.day.strftime("%Y%m%d")
+    markers: dict[uuid.UUID, ReminderSent] = {}
+    notices: dict[str, Notification] = {}
+
+    def notice(beneficiary_id: int, key: str, channel: str) -> None:
+        notices[key] = Notification(
+            beneficiary_id=beneficiary_id,
+            kind=nkind,
+            key=key,
+            channel=channel,
+            status=Notification.Status.PENDING,
+            created_at=now,
+            attempts=0,
+        )
+
+    for object_id, beneficiary_id, profile_id, recipient_id, email, inapp in rows:
+        object_id = uuid.UUID(str(object_id))
+        markers[object_id] = ReminderSent(
+            source=window.source,
+            object_id=object_id,
+            kind=window.kind,
+            beneficiary_id=beneficiary_id,
+            sent_at=now,
+        )
+        prefix = f"{nkind}:{object_id}:{daykey}"
+        if recipient_id is not None and email:
+            notice(recipient_id, f"{prefix}:email:{recipient_id}", "email")
+        if profile_id is not None and inapp:
+            notice(profile_id, f"{prefix}:inapp", "inapp")
+    ReminderSent.objects.bulk_create(markers.values(), ignore_conflicts=True)
+    Notification.objects.bulk_create(notices.values(), ignore_conflicts=True)
+    return len(markers), len(notices)
+
 
 def _batch(window: Window, *, now: dt.datetime, batch: int) -> tuple[int, int]:
     """One batch of one window, in its own transaction: (markers inserted,
     notifications queued)."""
-    sql = _BATCH_SQL.format(due=_DUE[window.source], timing=window.kind)
+    postgres = connection.vendor == "postgresql"
+    sql = (_BATCH_SQL if postgres else _PORTABLE_SQL).format(
+        due=_DUE[window.source], wanted=_WANTED.format(timing=window.kind)
+    )
+    adapt = connection.ops.adapt_datetimefield_value  # as stored (SQLite: UTC)
     params: dict[str, Any] = {
-        "start": window.start,
-        "end": window.end,
+        "start": adapt(window.start),
+        "end": adapt(window.end),
         "day": window.day,
         "daykey": window.day.strftime("%Y%m%d"),
         "kind": window.kind,
@@ -192,6 +260,8 @@ def _batch(window: Window, *, now: dt.datetime, batch: int) -> tuple[int, int]:
     }
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
+        if not postgres:
+            return _write_portable(window, cursor.fetchall(), now=now)
         marked, notified = cursor.fetchone()
     return int(marked), int(notified)
 
@@ -200,8 +270,6 @@ def reminders_send(*, batch: int = BATCH, now: dt.datetime | None = None) -> int
     """AG-2: queue every reminder due now, once; returns how many reminders
     (markers) this run handled. The e-mails go out with the other notices
     (`espace.jobs.notifications_send`, Celery's `notifications_dispatch`)."""
-    if connection.vendor != "postgresql":
-        raise RuntimeError("the reminder job needs PostgreSQL (INSERT … ON CONFLICT)")
     now = now or timezone.now()
     done = 0
     for window in due_windows(now):

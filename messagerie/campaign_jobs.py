@@ -23,11 +23,14 @@ Run by Celery beat (`config/celery.py`) and `manage.py lifecycle_tick`.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Max
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -36,9 +39,10 @@ from consent.models import PrivacySettings
 from espace.models import Beneficiary, Notification
 from espace.notifications import PREVENTION
 from messagerie.campaign_models import Campaign, CampaignDelivery
-from messagerie.campaign_selectors import RANGE_FROM, targeting_sql
+from messagerie.campaign_selectors import RANGE_FROM, Sql, targeting_sql
 
 BATCH = 100_000  # beneficiary ids per range
+IN_CHUNK = 10_000  # ids per `IN (…)` of the portable path (SQLite's limit)
 State = Campaign.State
 DELIVERY = CampaignDelivery._meta.db_table
 CAMPAIGN = Campaign._meta.db_table
@@ -53,16 +57,23 @@ def campaigns_start() -> list[uuid.UUID]:
     known at that moment (`upto`)."""
     now = timezone.now()
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""UPDATE {CAMPAIGN} SET state = %(sending)s, started_at = %(now)s,
-                    updated_at = %(now)s,
-                    upto = (SELECT coalesce(max(id), 0) FROM {BENEFICIARY})
-                WHERE state = %(scheduled)s AND send_at <= %(now)s
-                RETURNING id""",  # noqa: S608 - table names from the models
-                {"sending": State.SENDING, "scheduled": State.SCHEDULED, "now": now},
-            )
-            started = [row[0] for row in cursor.fetchall()]
+        if connection.vendor != "postgresql":
+            started = _start_portable(now)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"""UPDATE {CAMPAIGN} SET state = %(sending)s, started_at = %(now)s,
+                        updated_at = %(now)s,
+                        upto = (SELECT coalesce(max(id), 0) FROM {BENEFICIARY})
+                    WHERE state = %(scheduled)s AND send_at <= %(now)s
+                    RETURNING id""",  # noqa: S608 - table names from the models
+                    {
+                        "sending": State.SENDING,
+                        "scheduled": State.SCHEDULED,
+                        "now": now,
+                    },
+                )
+                started = [row[0] for row in cursor.fetchall()]
         for campaign_id in started:
             audit_record(
                 actor=None,
@@ -70,6 +81,19 @@ def campaigns_start() -> list[uuid.UUID]:
                 target=("messagerie.campaign", campaign_id),
                 code="msg4.campaign.sending",
             )
+    return started
+
+
+def _start_portable(now: dt.datetime) -> list[uuid.UUID]:
+    """`campaigns_start` on any other database (SQLite: no UPDATE …
+    RETURNING before 3.35): the campaigns due, then the same update, in the
+    caller's transaction (writers are serialised)."""
+    due = Campaign.objects.filter(state=State.SCHEDULED, send_at__lte=now)
+    started = list(due.values_list("pk", flat=True))
+    upto = Beneficiary.objects.aggregate(upto=Coalesce(Max("id"), 0))["upto"]
+    Campaign.objects.filter(pk__in=started, state=State.SCHEDULED).update(
+        state=State.SENDING, started_at=now, updated_at=now, upto=upto
+    )
     return started
 
 
@@ -93,6 +117,8 @@ def _write(campaign: Campaign, lo: int, hi: int) -> tuple[int, int]:
         "hi": hi,
         "now": timezone.now(),
     }
+    if connection.vendor != "postgresql":
+        return _write_portable(campaign, sql, params)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""WITH ins AS (
@@ -112,6 +138,58 @@ def _write(campaign: Campaign, lo: int, hi: int) -> tuple[int, int]:
     return int(written), int(withheld)
 
 
+def _write_portable(
+    campaign: Campaign, sql: Sql, params: dict[str, Any]
+) -> tuple[int, int]:
+    """`_write` on any other database: the range's targets without a
+    message yet (selected in the caller's transaction: writers are
+    serialised, so each is new), bulk-inserted ignoring conflicts on the
+    (beneficiary, campaign) primary key."""
+    params = {**params, "campaign": _db_id(campaign)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT b.id, coalesce(p.prevention_refused, false)
+            FROM {RANGE_FROM}
+            WHERE b.id > %(lo)s AND b.id <= %(hi)s AND {sql.where}
+              AND NOT EXISTS (SELECT 1 FROM {DELIVERY} d
+                WHERE d.campaign_id = %(campaign)s AND d.beneficiary_id = b.id)""",  # noqa: S608
+            params,
+        )
+        rows = cursor.fetchall()
+    Status = CampaignDelivery.Status
+    CampaignDelivery.objects.bulk_create(
+        [
+            CampaignDelivery(
+                campaign_id=campaign.pk,
+                beneficiary_id=beneficiary_id,
+                status=Status.WITHHELD if refused else Status.PENDING,
+                created_at=params["now"],
+            )
+            for beneficiary_id, refused in rows
+        ],
+        ignore_conflicts=True,
+    )
+    return len(rows), sum(1 for _id, refused in rows if refused)
+
+
+def _db_id(campaign: Campaign) -> Any:
+    """The campaign's id as the database stores it (SQLite: 32 hex digits),
+    for raw SQL."""
+    return Campaign._meta.pk.get_db_prep_value(campaign.pk, connection)
+
+
+# The PENDING messages of the range, with what step 2 needs of each.
+_NOTIFY_DUE = f"""SELECT d.beneficiary_id, coalesce(p.prevention_refused, false) AS refused,
+                       b.email <> '' AS has_email
+                FROM {DELIVERY} d
+                JOIN {BENEFICIARY} b ON b.id = d.beneficiary_id
+                  AND b.id > %(lo)s AND b.id <= %(hi)s
+                LEFT JOIN {PRIVACY} p ON p.patient_id = d.beneficiary_id
+                  AND p.patient_id > %(lo)s AND p.patient_id <= %(hi)s
+                WHERE d.campaign_id = %(campaign)s AND d.beneficiary_id > %(lo)s
+                  AND d.beneficiary_id <= %(hi)s AND d.status = 'pending'"""  # noqa: S608
+
+
 def _notify(campaign: Campaign, lo: int, hi: int) -> tuple[int, int]:
     """Step 2 for ids in (lo, hi]: (delivered, withheld since step 1)."""
     params: dict[str, Any] = {
@@ -122,18 +200,12 @@ def _notify(campaign: Campaign, lo: int, hi: int) -> tuple[int, int]:
         "hi": hi,
         "now": timezone.now(),
     }
+    if connection.vendor != "postgresql":
+        return _notify_portable(campaign, params)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""WITH due AS (
-                SELECT d.beneficiary_id, coalesce(p.prevention_refused, false) AS refused,
-                       b.email <> '' AS has_email
-                FROM {DELIVERY} d
-                JOIN {BENEFICIARY} b ON b.id = d.beneficiary_id
-                  AND b.id > %(lo)s AND b.id <= %(hi)s
-                LEFT JOIN {PRIVACY} p ON p.patient_id = d.beneficiary_id
-                  AND p.patient_id > %(lo)s AND p.patient_id <= %(hi)s
-                WHERE d.campaign_id = %(campaign)s AND d.beneficiary_id > %(lo)s
-                  AND d.beneficiary_id <= %(hi)s AND d.status = 'pending'
+                {_NOTIFY_DUE}
             ), moved AS (
                 UPDATE {DELIVERY} d
                 SET status = CASE WHEN due.refused THEN 'withheld' ELSE 'delivered' END,
@@ -158,6 +230,49 @@ def _notify(campaign: Campaign, lo: int, hi: int) -> tuple[int, int]:
         )
         delivered, withheld = cursor.fetchone()
     return int(delivered), int(withheld)
+
+
+def _notify_portable(campaign: Campaign, params: dict[str, Any]) -> tuple[int, int]:
+    """`_notify` on any other database: the range's PENDING messages read in
+    the caller's transaction (writers are serialised), moved to DELIVERED or
+    WITHHELD, and the same notices (keys, channels, statuses) bulk-inserted
+    ignoring conflicts on the key."""
+    with connection.cursor() as cursor:
+        cursor.execute(_NOTIFY_DUE, {**params, "campaign": _db_id(campaign)})
+        rows = cursor.fetchall()
+    Status = CampaignDelivery.Status
+    now = params["now"]
+    delivered = [(bid, has_email) for bid, refused, has_email in rows if not refused]
+    withheld = [bid for bid, refused, _email in rows if refused]
+    pending = CampaignDelivery.objects.filter(
+        campaign_id=campaign.pk, status=Status.PENDING
+    )
+    for ids, status, at in (
+        ([bid for bid, _email in delivered], Status.DELIVERED, now),
+        (withheld, Status.WITHHELD, None),
+    ):
+        for lo in range(0, len(ids), IN_CHUNK):
+            pending.filter(beneficiary_id__in=ids[lo : lo + IN_CHUNK]).update(
+                status=status, notified_at=at
+            )
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                beneficiary_id=bid,
+                kind=params["kind"],
+                key=f"{params['key']}{bid}:{channel}",
+                channel=channel,
+                status=Notification.Status.PENDING,
+                created_at=now,
+                attempts=0,
+            )
+            for bid, has_email in delivered
+            for channel in ("inapp", "email")
+            if channel == "inapp" or has_email
+        ],
+        ignore_conflicts=True,
+    )
+    return len(delivered), len(withheld)
 
 
 def campaign_write_step(campaign_id: uuid.UUID, *, batch: int = BATCH) -> bool:

@@ -100,9 +100,8 @@ def _days(age: Any) -> float:
     from agenda.calendar import Unit
 
     value, unit = age
-    return {Unit.DAY: 1, Unit.WEEK: 7, Unit.MONTH: 30.44, Unit.YEAR: 365.25}[
-        unit
-    ] * value
+    per_unit = {Unit.DAY: 1, Unit.WEEK: 7, Unit.MONTH: 30.44, Unit.YEAR: 365.25}
+    return float(per_unit[unit] * value)
 
 
 def _agenda_due(criterion: CampaignCriterion, day: dt.date, n: int) -> Sql:
@@ -161,6 +160,15 @@ CRITERIA: dict[str, Callable[[CampaignCriterion, dt.date, int], Sql]] = {
 }
 
 
+def _one_of(column: str, name: str, values: list[str]) -> Sql:
+    """`column` is one of `values`: one array parameter on PostgreSQL, a
+    list of parameters elsewhere (SQLite has no arrays)."""
+    if connection.vendor == "postgresql":
+        return Sql(f"{column} = ANY(%({name})s)", {name: values})
+    named = {f"{name}_{i}": value for i, value in enumerate(values)}
+    return Sql(f"{column} IN ({', '.join(f'%({n})s' for n in named)})", named)
+
+
 def targeting_sql(
     campaign: Campaign, criteria: list[CampaignCriterion] | None = None
 ) -> Sql:
@@ -170,8 +178,9 @@ def targeting_sql(
     every profile criterion. CONS-9 refusals are not excluded here: the job
     records them (WITHHELD) so that agents see how many refused."""
     day = send_date(campaign)
-    where = ["s.state = ANY(%(open_states)s)"]
-    params: dict[str, Any] = {"open_states": [str(s) for s in Space.OPEN_STATES]}
+    open_states = _one_of("s.state", "open_states", [str(s) for s in Space.OPEN_STATES])
+    where = [open_states.where]
+    params: dict[str, Any] = dict(open_states.params)
     born_by, born_after = born_between(day, campaign.age_min, campaign.age_max)
     if born_by is not None:
         where.append("b.birth_date <= %(born_by)s")

@@ -46,7 +46,7 @@ def test_ag2_health_text_is_encrypted_at_rest(alice_dmp: Any) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT title, place, notes FROM agenda_appointment WHERE id = %s",
-            [appointment.pk],
+            [appointment.pk.hex],  # as stored on SQLite too
         )
         row = cursor.fetchone()
     for stored, plain in zip(

@@ -69,9 +69,7 @@ def sent(kind: str) -> set[str]:
     }
 
 
-def test_ag2_day_before_from_18h_same_day_from_7h(
-    postgres: None, alice_dmp: Any
-) -> None:
+def test_ag2_day_before_from_18h_same_day_from_7h(alice_dmp: Any) -> None:
     alice = alice_dmp.user
     morning = book(alice, alice_dmp, at("2026-11-24", "08:00"))
     afternoon = book(alice, alice_dmp, at("2026-11-24", "14:30"))
@@ -86,9 +84,7 @@ def test_ag2_day_before_from_18h_same_day_from_7h(
     assert Notification.objects.filter(channel="inapp").count() == 4
 
 
-def test_ag2_the_email_says_the_time_and_nothing_else(
-    postgres: None, alice_dmp: Any
-) -> None:
+def test_ag2_the_email_says_the_time_and_nothing_else(alice_dmp: Any) -> None:
     alice = alice_dmp.user
     book(alice, alice_dmp, at("2026-11-24", "14:30"))
     run(at("2026-11-23", "18:15"))
@@ -106,7 +102,7 @@ def test_ag2_the_email_says_the_time_and_nothing_else(
 
 
 def test_ag2_a_childs_reminder_goes_to_the_parent(
-    postgres: None, alice: Any, leo_dmp: Any, alice_dmp: Any
+    alice: Any, leo_dmp: Any, alice_dmp: Any
 ) -> None:
     book(alice, leo_dmp, at("2026-11-24", "08:00"))
     run(at("2026-11-24", "07:00"))
@@ -119,7 +115,7 @@ def test_ag2_a_childs_reminder_goes_to_the_parent(
     assert "Leo a un rendez-vous santé aujourd'hui à 8 h." in mail.outbox[0].body
 
 
-def test_ag2_spring_forward_2026_03_29(postgres: None, alice_dmp: Any) -> None:
+def test_ag2_spring_forward_2026_03_29(alice_dmp: Any) -> None:
     """The night 02:00 → 03:00: 02:30 does not exist (refused by the form);
     00:30 is told the day before only, 08:00 both times."""
     alice = alice_dmp.user
@@ -139,7 +135,7 @@ def test_ag2_spring_forward_2026_03_29(postgres: None, alice_dmp: Any) -> None:
     assert sent("day_before") == {str(early.pk), str(late.pk), str(next_day.pk)}
 
 
-def test_ag2_fall_back_2026_10_25(postgres: None, alice_dmp: Any) -> None:
+def test_ag2_fall_back_2026_10_25(alice_dmp: Any) -> None:
     """The night 03:00 → 02:00 (a 25-hour day): 00:30, 02:30 (the first
     one, summer time) and 08:00 are all that day; 00:30 the next day is not."""
     alice = alice_dmp.user
@@ -163,7 +159,7 @@ def test_ag2_fall_back_2026_10_25(postgres: None, alice_dmp: Any) -> None:
 
 
 def test_ag2_a_late_run_sends_once_and_never_for_past_appointments(
-    postgres: None, alice_dmp: Any
+    alice_dmp: Any,
 ) -> None:
     alice = alice_dmp.user
     past = book(alice, alice_dmp, at("2026-11-24", "08:00"))
@@ -177,7 +173,7 @@ def test_ag2_a_late_run_sends_once_and_never_for_past_appointments(
 
 
 def test_ag2_a_crash_between_batches_then_a_rerun_sends_exactly_once(
-    postgres: None, alice_dmp: Any
+    alice_dmp: Any,
 ) -> None:
     alice = alice_dmp.user
     booked = [
@@ -202,9 +198,7 @@ def test_ag2_a_crash_between_batches_then_a_rerun_sends_exactly_once(
     assert run(at("2026-11-23", "18:30"), batch=2) == 0
 
 
-def test_ag2_preferences_cancelled_and_moved_appointments(
-    postgres: None, alice_dmp: Any
-) -> None:
+def test_ag2_preferences_cancelled_and_moved_appointments(alice_dmp: Any) -> None:
     alice = alice_dmp.user
     reminder_preference_update(
         actor=alice, email=False, inapp=True, day_before=False, same_day=True
@@ -219,9 +213,7 @@ def test_ag2_preferences_cancelled_and_moved_appointments(
     assert list(Notification.objects.values_list("channel", flat=True)) == ["inapp"]
 
 
-def test_ag2_item_reminders_day_before_and_same_day(
-    postgres: None, alice_dmp: Any
-) -> None:
+def test_ag2_item_reminders_day_before_and_same_day(alice_dmp: Any) -> None:
     alice = alice_dmp.user
     with time_machine.travel(at("2026-11-01", "10:00"), tick=False):
         item = item_reminder_create(
@@ -240,3 +232,31 @@ def test_ag2_item_reminders_day_before_and_same_day(
     bodies = " ".join(m.body for m in mail.outbox)
     assert "Une étape de prévention recommandée pour vous est prévue demain." in bodies
     assert "ROR" not in bodies
+
+
+def test_ag2_the_same_keys_kinds_channels_and_statuses_on_every_database(
+    alice_dmp: Any,
+) -> None:
+    """AG-2: the PostgreSQL statement and the portable path (SQLite) queue
+    the same rows; the markers keep the holder and the time of the run."""
+    alice = alice_dmp.user
+    appointment = book(alice, alice_dmp, at("2026-11-24", "10:00"))
+    assert run(at("2026-11-23", "18:00")) == 1
+    prefix = f"ag2.appointment.day_before:{appointment.pk}:20261124"
+    rows = set(
+        Notification.objects.values_list(
+            "beneficiary_id", "kind", "key", "channel", "status", "attempts"
+        )
+    )
+    kind = "ag2.appointment.day_before"
+    assert rows == {
+        (alice_dmp.pk, kind, f"{prefix}:email:{alice_dmp.pk}", "email", "pending", 0),
+        (alice_dmp.pk, kind, f"{prefix}:inapp", "inapp", "pending", 0),
+    }
+    marker = ReminderSent.objects.get()
+    assert (marker.source, marker.object_id, marker.beneficiary_id) == (
+        "appointment",
+        appointment.pk,
+        alice_dmp.pk,
+    )
+    assert marker.sent_at == at("2026-11-23", "18:00")
