@@ -9,7 +9,11 @@ from typing import Any, cast
 
 from django.http import Http404
 from django_stubs_ext import StrPromise
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -96,6 +100,7 @@ class CalendarItemListApi(APIView):
     """GET /api/v1/agenda/items/?profile=<id>: the calendar of the active
     profile, or of a child the caller represents (AG-1)."""
 
+    @extend_schema_serializer(component_name="AgendaCalendarItems")
     class OutputSerializer(serializers.Serializer[Any]):
         profile = serializers.IntegerField()
         items = ItemOutputSerializer(many=True)
