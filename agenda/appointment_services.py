@@ -27,6 +27,7 @@ from agenda.appointment_selectors import token_hash
 from audit.models import AuditEvent
 from consent.policy import Decision, Purpose
 from espace.models import Beneficiary, Professional, User
+from lib.dates import add_years
 
 Action = AuditEvent.Action
 TEXT_LIMITS = {"title": 120, "professional_text": 120, "place": 200, "notes": 2000}
@@ -53,9 +54,7 @@ def _check(data: AppointmentData) -> None:
         errors["starts_at"] = [_("La date et l'heure du rendez-vous sont invalides.")]
     else:
         day = timezone.localtime(data.starts_at).date()
-        latest = timezone.localdate().replace(
-            year=timezone.localdate().year + LATEST_YEARS
-        )
+        latest = add_years(timezone.localdate(), LATEST_YEARS)  # 29 February too
         if day < EARLIEST or day > latest:
             errors["starts_at"] = [
                 _(
@@ -259,6 +258,10 @@ def item_reminder_create(
         errors = exc.message_dict
     if len(str(reminder.label)) > ITEM_LABEL_LIMIT:
         errors["label"] = [_("L'intitulé est trop long (120 caractères au plus).")]
+    if due_on is not None and due_on < timezone.localdate():
+        errors.setdefault("due_on", []).append(
+            _("Cette date est passée : choisissez aujourd'hui ou un jour à venir.")
+        )
     if errors:
         decision.invalid(target=target)
         raise ValidationError(errors)
@@ -348,14 +351,13 @@ def calendar_feed_rotate(
     )
     token = _new_token()
     with transaction.atomic():
-        feed = (
-            CalendarFeed.objects.select_for_update()
-            .filter(user=actor, beneficiary=patient)
-            .first()
+        # get_or_create: two first addresses at once make one row, not an error
+        feed, created = CalendarFeed.objects.select_for_update().get_or_create(
+            user=actor,
+            beneficiary=patient,
+            defaults={"token_hash": token_hash(token)},
         )
-        if feed is None:
-            feed = CalendarFeed(user=actor, beneficiary=patient)
-        else:
+        if not created:
             feed.rotated_at = timezone.now()
         feed.token_hash = token_hash(token)
         if include_titles is not None:

@@ -319,13 +319,21 @@ def item_reminder_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             due_on=form.cleaned_data.get("due_on") if valid else None,
             request=request,
         )
-    except ValidationError:
+    except ValidationError as refused:
         valid = False
+        form_errors = [str(e) for e in refused.messages]
+    else:
+        form_errors = []
     if not valid:
-        errors = [str(e) for field in form.errors.values() for e in field] or [
-            _("La demande de rappel est invalide.")
-        ]
-        context = _base(request, profile) | {"errors": errors}
+        errors = (
+            form_errors
+            or [str(e) for field in form.errors.values() for e in field]
+            or [_("La demande de rappel est invalide.")]
+        )
+        context = _base(request, profile) | {
+            "errors": errors,
+            "back": _next(request, reverse("rendezvous:list")),
+        }
         return render(
             request, "agenda/rendezvous/item_refused.html", context, status=400
         )
@@ -408,14 +416,11 @@ def feed_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         titles = form.cleaned_data["include_titles"]
         if request.POST.get("action") == "regenerate" or feed is None:
-            _feed, token = services.calendar_feed_rotate(
+            feed, token = services.calendar_feed_rotate(
                 actor=request.user,
                 patient=profile,
                 include_titles=titles,
                 request=request,
-            )
-            request.session["agenda_feed_url"] = request.build_absolute_uri(
-                reverse("rendezvous:feed-ics", kwargs={"token": token})
             )
             messages.success(
                 request,
@@ -424,6 +429,16 @@ def feed_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
                     "maintenant : elle ne sera plus affichée."
                 ),
             )
+            # shown in this answer only: the token is kept nowhere, not even
+            # in the session (only its hash, in the database)
+            context = _base(request, profile) | {
+                "feed": feed,
+                "form": FeedSettingsForm(initial={"include_titles": titles}),
+                "feed_url": request.build_absolute_uri(
+                    reverse("rendezvous:feed-ics", kwargs={"token": token})
+                ),
+            }
+            return render(request, "agenda/rendezvous/feed.html", context)
         else:
             services.calendar_feed_settings(
                 actor=request.user,
@@ -436,7 +451,7 @@ def feed_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = _base(request, profile) | {
         "feed": feed,
         "form": form,
-        "feed_url": request.session.pop("agenda_feed_url", ""),
+        "feed_url": "",
     }
     return render(request, "agenda/rendezvous/feed.html", context)
 
@@ -451,7 +466,11 @@ def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
     the calendar says how often to poll (REFRESH-INTERVAL)."""
     key = f"ag3-feed:{selectors.token_hash(token)[:32]}"
     cache.add(key, 0, timeout=3600)
-    if cache.incr(key) > FEED_THROTTLE:
+    try:
+        fetches = cache.incr(key)
+    except ValueError:  # the counter expired between the two calls
+        cache.set(key, fetches := 1, timeout=3600)
+    if fetches > FEED_THROTTLE:
         response = HttpResponse(
             _("Trop de demandes pour ce flux : réessayez dans une heure."),
             status=429,

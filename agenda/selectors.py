@@ -26,6 +26,7 @@ from agenda.models import DoneMark, Recommendation
 from audit.models import AuditEvent
 from consent.policy import Access, Purpose, access_audit, access_for
 from espace.models import Beneficiary, User
+from lib.dates import add_years
 
 Action = AuditEvent.Action
 UPCOMING_YEARS = 2  # "À venir" shows the next two years; the rest on demand
@@ -68,7 +69,7 @@ class Calendar:
     def groups(self) -> list[tuple[str, str, list[Item]]]:
         """(status, label, items): en retard, à faire, à venir (the next
         two years), fait (newest first)."""
-        soon = self.today.replace(year=self.today.year + UPCOMING_YEARS)
+        soon = add_years(self.today, UPCOMING_YEARS)  # 29 February too
         done = sorted(
             self.with_status(Status.DONE),
             key=lambda i: i.done_on or dt.date.min,
@@ -89,7 +90,7 @@ class Calendar:
 
     @property
     def later(self) -> list[Item]:
-        soon = self.today.replace(year=self.today.year + UPCOMING_YEARS)
+        soon = add_years(self.today, UPCOMING_YEARS)  # 29 February too
         return [i for i in self.with_status(Status.UPCOMING) if i.start >= soon]
 
     @property

@@ -124,9 +124,12 @@ def calendar_item_mark_done(
         decision.invalid(target=target)
         raise
     with transaction.atomic():
-        mark = DoneMark.objects.select_for_update().filter(
-            patient=patient, item_key=key
-        ).first() or DoneMark(patient=patient, item_key=key)
+        # get_or_create: two first marks at once make one row, not an error
+        mark, _created = DoneMark.objects.select_for_update().get_or_create(
+            patient=patient,
+            item_key=key,
+            defaults={"done_on": done_on, "marked_by": actor},
+        )
         mark.done_on = done_on
         mark.performer = performer
         mark.document = linked

@@ -164,6 +164,7 @@ _REFUSALS = {
     "not_visible": gettext_lazy("document non accessible"),
     "not_author": gettext_lazy("réservé à l'auteur du document"),
     "not_medecin_traitant": gettext_lazy("réservé au médecin traitant"),
+    "patient_side_only": gettext_lazy("réservé au patient et à ses représentants"),
     "invalid": gettext_lazy("demande incorrecte"),
 }
 

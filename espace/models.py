@@ -343,6 +343,7 @@ class Space(models.Model):
 
     class Meta:
         verbose_name = _("espace santé")
+        verbose_name_plural = _("espaces santé")
         indexes = [
             # Hot queries of the periodic jobs (set-based, SPEC §10).
             models.Index(fields=["state", "informed_at"], name="space_state_informed"),

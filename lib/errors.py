@@ -28,3 +28,7 @@ def page_not_found(
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return _render(request, "errors/500.html", 500)
+
+
+def method_not_allowed(request: HttpRequest) -> HttpResponse:
+    return _render(request, "errors/405.html", 405)

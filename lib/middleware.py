@@ -78,3 +78,27 @@ class PrivateCacheMiddleware:
             add_never_cache_headers(response)
             patch_cache_control(response, private=True)
         return response
+
+
+class MethodNotAllowedPageMiddleware:
+    """A page, in French, for a 405 of the portals (a link followed to a
+    URL that only takes a form, say): Django's own answer has no body. The
+    API keeps its JSON answers."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code != 405
+            or response.content
+            or request.path.startswith("/api/")
+        ):
+            return response
+        from lib.errors import method_not_allowed
+
+        page = method_not_allowed(request)
+        if "Allow" in response:
+            page["Allow"] = response["Allow"]
+        return page

@@ -53,7 +53,7 @@ def _profile(request: Request) -> Beneficiary:
         if own is None:
             raise Http404
         return cast(Beneficiary, own)
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
         raise serializers.ValidationError(
             {"patient": ["Identifiant de patient invalide."]}
         )

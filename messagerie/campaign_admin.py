@@ -164,7 +164,10 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
             campaign=form.instance,
             criteria=[
                 services.CriterionInput(
-                    kind=c["kind"], min_age=c.get("min_age"), max_age=c.get("max_age")
+                    kind=c["kind"],
+                    min_age=c.get("min_age"),
+                    max_age=c.get("max_age"),
+                    recommendation=c.get("recommendation") or "",
                 )
                 for c in kept
             ],

@@ -9,6 +9,7 @@ set-based job of `campaign_jobs`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -80,6 +81,7 @@ class CriterionInput:
     kind: str
     min_age: int | None = None
     max_age: int | None = None
+    recommendation: str = ""
 
 
 @transaction.atomic
@@ -97,7 +99,11 @@ def campaign_criteria_replace(
         raise ValidationError(_("Seule une campagne au brouillon peut être modifiée."))
     rows = [
         CampaignCriterion(
-            campaign=campaign, kind=c.kind, min_age=c.min_age, max_age=c.max_age
+            campaign=campaign,
+            kind=c.kind,
+            min_age=c.min_age,
+            max_age=c.max_age,
+            recommendation=c.recommendation,
         )
         for c in criteria
     ]
@@ -145,12 +151,21 @@ def _move(
     return campaign
 
 
+SCHEDULE_GRACE = dt.timedelta(hours=1)  # "now", prepared a moment ago
+
+
 def campaign_schedule(
     *, actor: User, campaign: Campaign, request: HttpRequest | None = None
 ) -> Campaign:
     """MSG-4: a draft is scheduled; the job sends it once its date has come
     (only a scheduled campaign is ever sent)."""
     campaign.full_clean()  # a draft saved before a rule changed
+    if campaign.send_at < timezone.now() - SCHEDULE_GRACE:
+        # ages are computed on the send date: a date gone by would target
+        # people by the age they had then
+        raise ValidationError(
+            _("La date d'envoi est passée : choisissez une date à venir.")
+        )
     return _move(
         actor=actor,
         campaign=campaign,

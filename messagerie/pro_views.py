@@ -55,18 +55,36 @@ def conversations(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "messagerie/pro_conversations.html", context)
 
 
+PATIENT_CHOICES = 500  # the patients offered in the form's list
+
+
+def _patient_id(raw: str) -> int | None:
+    """A patient id typed in a URL or a form: ASCII digits only."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @professional_required
 @refused_as_404
 def conversation_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """MSG-1: write to a patient in one's care (to their MSSanté address)."""
-    patients = list(selectors.pro_patients_for(actor=request.user)[:500])
+    in_care = selectors.pro_patients_for(actor=request.user)
+    patients = list(in_care[:PATIENT_CHOICES])
     initial = {}
-    if request.GET.get("patient", "").isdigit():
-        initial["patient"] = int(request.GET["patient"])
+    asked = _patient_id(request.GET.get("patient", ""))
+    if asked is not None:
+        initial["patient"] = asked
+    chosen = _patient_id(request.POST.get("patient", "")) or asked
+    if chosen is not None and all(p.pk != chosen for p in patients):
+        # one of their patients beyond the list's first ones (MSG-1)
+        patients += list(in_care.filter(pk=chosen)[:1])
+    post = request.method == "POST"
     form = ProStartForm(
-        request.POST or None, request.FILES or None, patients=patients, initial=initial
+        request.POST if post else None,
+        request.FILES if post else None,
+        patients=patients,
+        initial=initial,
     )
     status = 200
     if request.method == "POST":

@@ -255,6 +255,7 @@ def conversation_list_for(
         target="messagerie.conversation",
         code="messagerie.conversation.list",
         request=request,
+        refused=_patient_side_only(access),
     )
     if not access.allowed or not access.patient_side:
         raise Http404
@@ -355,7 +356,9 @@ class Hit:
     message: Message
 
 
-def _search(messages: QuerySet[Message], query: str) -> list[Hit]:
+def _search(
+    messages: QuerySet[Message], query: str, seen: dict[int, Beneficiary] | None = None
+) -> list[Hit]:
     """Bodies and subjects are encrypted with a key per value: the database
     cannot search them (no index on ciphertext, and a deterministic or
     blind-index scheme would leak which messages share words). So a search
@@ -370,12 +373,19 @@ def _search(messages: QuerySet[Message], query: str) -> list[Hit]:
         "conversation__patient", "conversation__professional__user"
     ).order_by("-sent_at", "-pk")[:SEARCH_WINDOW]
     for message in rows:
+        if seen is not None:  # whose messages were decrypted (their audit)
+            seen[message.conversation.patient_id] = message.conversation.patient
         text = f"{message.conversation.subject}\n{message.body}"
         if needle in _fold(text):
             hits.append(Hit(message.conversation, message))
             if len(hits) >= SEARCH_RESULTS:
                 break
     return hits
+
+
+def _patient_side_only(access: Access) -> str:
+    """A professional allowed on the DMP still has no patient-side inbox."""
+    return "patient_side_only" if access.allowed and not access.patient_side else ""
 
 
 def message_search_for(
@@ -389,6 +399,7 @@ def message_search_for(
         target="messagerie.message",
         code="messagerie.message.search",
         request=request,
+        refused=_patient_side_only(access),
     )
     if not access.allowed or not access.patient_side:
         raise Http404
@@ -405,16 +416,16 @@ def pro_message_search_for(
     *, actor: User, query: str, request: HttpRequest | None
 ) -> list[Hit]:
     """The professional searches their conversations with patients in their
-    care; each patient whose messages were decrypted gets one audit entry
-    (written together)."""
+    care; each patient whose messages were decrypted, found or not, gets one
+    audit entry."""
     professional = professional_of(actor)
     messages = Message.objects.filter(
         _in_care(professional, "conversation__patient"),
         conversation__professional=professional,
     )
-    hits = _search(messages, query)
-    patients = {hit.conversation.patient_id: hit.conversation.patient for hit in hits}
-    for patient in patients.values():  # at most SEARCH_RESULTS decisions
+    patients: dict[int, Beneficiary] = {}
+    hits = _search(messages, query, seen=patients)
+    for patient in patients.values():  # at most SEARCH_WINDOW decisions
         access = access_for(actor=actor, patient=patient, purpose=Purpose.READ)
         access_audit(
             access,

@@ -550,6 +550,8 @@ def attachment_file(
     (`dmp.services.document_deposit`, its checks and limits included)."""
     from messagerie.selectors import attachment_open_for
 
+    if actor.role != User.Role.PATIENT:
+        raise PermissionDenied  # the patient side's only: nothing read
     if message.filed_document_id is not None:
         raise ValidationError(_FILED, code="filed")
     _read, access, chunks = attachment_open_for(

@@ -7,6 +7,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client, RequestFactory
@@ -126,3 +127,19 @@ def test_error_pages_are_in_french_and_never_debug(client: Client) -> None:
     assert crashed.status_code == 500
     assert "Erreur inattendue" in crashed.content.decode()
     assert "Traceback" not in crashed.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_portal_405_is_a_french_page_and_the_api_keeps_json(
+    client_for: Any, alice: Any
+) -> None:
+    """A link followed to a URL that only takes a form: a page, not a blank."""
+    from django.urls import reverse
+
+    client = client_for(alice)
+    page = client.get(reverse("prevention:preferences"))
+    assert page.status_code == 405
+    assert "Action impossible depuis cette adresse" in page.content.decode()
+    assert "POST" in page["Allow"]
+    api = client.post(reverse("espace-api:me-detail"))
+    assert api.status_code == 405 and api["Content-Type"].startswith("application/json")

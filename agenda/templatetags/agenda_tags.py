@@ -33,3 +33,12 @@ def remind_on(item: Item) -> str:
     else:
         day = tomorrow - dt.timedelta(days=1) + SOON
     return day.isoformat()
+
+
+@register.filter
+def public_source(text: str) -> str:
+    """A rule's source as shown to people: its official reference, without
+    the project's own notes (" — reference-data.md …", "(SPEC …)") that
+    agents see in the back office."""
+    text = str(text).split(" — reference-data.md", 1)[0]
+    return text.split(" (SPEC ", 1)[0].strip()

@@ -76,3 +76,29 @@ def test_ag2_every_proposed_reminder_day_is_ahead(
     assert len(proposals) > 3
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     assert all(dt.date.fromisoformat(day) >= tomorrow for day in proposals)
+
+
+def test_ag1_ag2_pages_and_appointments_work_on_29_february(
+    alice: User, alice_dmp: Beneficiary
+) -> None:
+    """A leap day: the calendar's "next two years" and the latest date of an
+    appointment are computed without a 29 February in a common year."""
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2028, 2, 29, 10, tzinfo=dt.UTC)):
+        client = verified_client(alice)
+        assert client.get(reverse("agenda:calendar")).status_code == 200
+        assert client.get(reverse("agenda:vaccinations")).status_code == 200
+        answer = client.post(
+            reverse("rendezvous:create"),
+            {
+                "day": "2028-03-02",
+                "time": "09:00",
+                "duration_minutes": "30",
+                "title": "",
+                "professional": "",
+                "place": "",
+                "notes": "",
+            },
+        )
+        assert answer.status_code == 302

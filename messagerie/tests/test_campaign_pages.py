@@ -4,6 +4,7 @@ CONS-9): reads audited once, refusals are 404s, agents see counts only."""
 from __future__ import annotations
 
 import datetime as dt
+from html import unescape
 from typing import Any
 
 import pytest
@@ -215,3 +216,56 @@ def test_msg4_agents_create_a_draft_with_a_child_criterion(
     assert response.status_code == 200
     assert "17 ans au plus" in response.content.decode()
     assert not Campaign.objects.filter(title="Autre").exists()
+
+
+def test_msg4_agents_target_a_recommendation_of_the_agenda(
+    agnes: User, client_for: Any
+) -> None:
+    """AG-1 × MSG-4 through the admin: a one-time recommendation's code is
+    kept; an unknown or repeated one is a form error, not a 500."""
+    client = client_for(agnes)
+    data = {
+        "title": "Mon bilan prévention",
+        "body": "Faites le point sur votre santé.",
+        "reason": "vous avez entre 45 et 50 ans",
+        "age_min": "",
+        "age_max": "",
+        "sex": "",
+        "send_at_0": "10/03/2026",
+        "send_at_1": "09:00:00",
+        "criteria-TOTAL_FORMS": "1",
+        "criteria-INITIAL_FORMS": "0",
+        "criteria-MIN_NUM_FORMS": "0",
+        "criteria-MAX_NUM_FORMS": "1000",
+        "criteria-0-kind": "agenda_due",
+        "criteria-0-min_age": "",
+        "criteria-0-max_age": "",
+        "criteria-0-recommendation": "BILAN-45-50",
+    }
+    response = client.post(reverse("admin:messagerie_campaign_add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    c = Campaign.objects.get(title="Mon bilan prévention")
+    assert [(k.kind, k.recommendation) for k in c.criteria.all()] == [
+        ("agenda_due", "BILAN-45-50")
+    ]
+    for code in ("NOPE", "MTD"):
+        data |= {"title": f"Autre {code}", "criteria-0-recommendation": code}
+        response = client.post(reverse("admin:messagerie_campaign_add"), data)
+        assert response.status_code == 200
+        assert "recommandation de l'agenda" in unescape(response.content.decode())
+        assert not Campaign.objects.filter(title=f"Autre {code}").exists()
+
+
+def test_msg4_a_campaign_dated_in_the_past_is_not_scheduled(
+    agnes: User, client_for: Any
+) -> None:
+    c = campaign(
+        agnes,
+        state=Campaign.State.DRAFT,
+        send_at=timezone.now() - dt.timedelta(days=3),
+    )
+    url = reverse("admin:messagerie_campaign_preview", args=[c.pk])
+    response = client_for(agnes).post(url, {"action": "schedule"}, follow=True)
+    assert "La date d'envoi est passée" in unescape(response.content.decode())
+    c.refresh_from_db()
+    assert c.state == Campaign.State.DRAFT
