@@ -321,13 +321,15 @@ def item_reminder_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     except ValidationError as refused:
         valid = False
-        form_errors = [str(e) for e in refused.messages]
+        said = [str(e) for e in refused.messages]
     else:
-        form_errors = []
+        said = []
     if not valid:
+        # the form's own errors first (a date that does not exist), then the
+        # service's (a date gone by)
         errors = (
-            form_errors
-            or [str(e) for field in form.errors.values() for e in field]
+            [str(e) for field in form.errors.values() for e in field]
+            or said
             or [_("La demande de rappel est invalide.")]
         )
         context = _base(request, profile) | {
