@@ -75,16 +75,20 @@ def _isolated_files(tmp_path: Any, settings: Any) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _access_matrix(request: Any) -> None:
     """Transactional tests (browser journeys, PostgreSQL races) empty every
-    table between tests, the access matrix its data migration loaded
-    included: load it again, as in a real database (CONS-1)."""
+    table between tests, the reference data their data migrations loaded
+    included: load it again, as in a real database (the access matrix,
+    CONS-1; the preventive calendar's rules, AG-1)."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not marker.kwargs.get("transaction"):
         return
     request.getfixturevalue("transactional_db")
+    from agenda.models import Recommendation
+    from agenda.rules import rules_load
     from consent.matrix import matrix_load
     from consent.models import AccessRule
 
     matrix_load(AccessRule)
+    rules_load(Recommendation)
 
 
 @pytest.fixture(scope="session")

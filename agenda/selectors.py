@@ -78,7 +78,10 @@ class Calendar:
         return [
             (s.value, STATUS_LABELS[s], items)
             for s, items in (
-                (Status.OVERDUE, self.with_status(Status.OVERDUE)),
+                (
+                    Status.OVERDUE,
+                    [i for i in self.with_status(Status.OVERDUE) if not self._gone(i)],
+                ),
                 (Status.DUE, self.with_status(Status.DUE)),
                 (
                     Status.UPCOMING,
@@ -87,6 +90,20 @@ class Calendar:
                 (Status.DONE, done),
             )
         ]
+
+    def _gone(self, item: Item) -> bool:
+        """An exam or check-up whose window closed over a year ago: it can no
+        longer be done (a vaccine can: its catch-up is shown)."""
+        return (
+            item.category != Recommendation.Category.VACCINATION
+            and item.end is not None
+            and item.end <= add_years(self.today, -1)
+        )
+
+    @property
+    def missed(self) -> list[Item]:
+        """Not done, long gone (folded under the groups, like `later`)."""
+        return [i for i in self.with_status(Status.OVERDUE) if self._gone(i)]
 
     @property
     def later(self) -> list[Item]:
