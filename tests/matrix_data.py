@@ -747,10 +747,12 @@ ROUTES: dict[str, Route] = {
     "rendezvous:ics-download": Route(
         patient_page(), NO_POST, kind="health", gate="patient", on="profile"
     ),
-    # the feed page: a POST creates a new address (302)
+    # the feed page: a POST on a profile without a feed creates its address
+    # and shows it once (200, kept nowhere); on alice's (she has one), it
+    # saves the titles setting (302)
     "rendezvous:feed": Route(
         patient_page(),
-        patient_page(302),
+        patient_page(200, patient=302, former_parent=302),
         post_kind="health",
         gate="patient",
         on="profile",
