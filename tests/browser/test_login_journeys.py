@@ -39,6 +39,7 @@ class BrowserProblems:
 
     def __init__(self, page: Page) -> None:
         self.console_errors: list[str] = []
+        self.where: list[str] = []  # the page each console error came from
         self.failed_assets: list[str] = []
         self.saw_document_file = False
         page.on("console", self._on_console)
@@ -67,6 +68,7 @@ class BrowserProblems:
             ):
                 return
             self.console_errors.append(message.text)
+            self.where.append(f"{where}:{message.location.get('lineNumber', '')}")
 
     def _on_response(self, response: Response) -> None:
         if self._document_file(response.url):
@@ -86,7 +88,7 @@ class BrowserProblems:
                 if not e.startswith("Applying inline style violates")
             ]
         csp = [e for e in self.console_errors if "Content Security Policy" in e]
-        assert not csp, csp
+        assert not csp, (csp, self.where)
         others = [e for e in self.console_errors if e not in known]
         assert not others, others
         assert not self.failed_assets, self.failed_assets
