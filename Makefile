@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps run web worker beat migrate seed test test-fast lint fmt typecheck check bench clean
+.PHONY: install system-deps run web worker beat migrate seed test test-fast lint fmt typecheck check bench clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,3 +62,10 @@ bench: install
 
 clean:
 	rm -rf var/test-files var/test-outbox
+
+# The French catalogue: new strings collected, each msgstr copied from its
+# msgid (French plurals: 0 and 1 singular), compiled. Needs gettext.
+messages: install
+	DEV_SECRETS=True $(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --ignore=bench --ignore=tests --ignore="*/tests/*"
+	msgen locale/fr/LC_MESSAGES/django.po -o locale/fr/LC_MESSAGES/django.po
+	DEV_SECRETS=True $(PY) manage.py compilemessages -l fr --ignore=.venv
