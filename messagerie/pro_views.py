@@ -36,10 +36,12 @@ def _pro_max() -> int:
 
 
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 @professional_required
 def conversations(request: AuthenticatedHttpRequest) -> HttpResponse:
-    search = SearchForm(request.GET or None)
+    """The professional's conversations (or a search: posted, so that the
+    words searched never sit in a URL, a log or a history)."""
+    search = SearchForm(request.POST if request.method == "POST" else None)
     archived = request.GET.get("archives") == "1"
     hits = None
     rows = []

@@ -91,12 +91,13 @@ def _patient_max() -> int:
 
 
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 @patient_required
 def conversations(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The inbox of the active profile (or its archives, or a search)."""
+    """The inbox of the active profile (or its archives, or a search: posted,
+    so that the words searched never sit in a URL, a log or a history)."""
     profile = active_profile(request)
-    search = SearchForm(request.GET or None)
+    search = SearchForm(request.POST if request.method == "POST" else None)
     archived = request.GET.get("archives") == "1"
     hits = None
     if search.is_valid() and search.cleaned_data["q"].strip():

@@ -810,8 +810,14 @@ ROUTES: dict[str, Route] = {
     # only while the patient is in their care: not bob (médecin traitant, not
     # its author), not a blocked professional, not one outside the care, not
     # the SAMU regulator, never an agent.
+    # a search is posted (the words never in a URL); an empty one: the list
     "messagerie:conversations": Route(
-        patient_page(), NO_POST, kind="health", gate="patient", on="profile"
+        patient_page(),
+        patient_page(),
+        kind="health",
+        post_kind="health",
+        gate="patient",
+        on="profile",
     ),
     # the form lists the professionals open to first messages (identities);
     # an empty form is refused before any decision
@@ -851,7 +857,8 @@ ROUTES: dict[str, Route] = {
     ),
     # identities, dates and counts only: no DMP content read, no entry
     "pro-messagerie:conversations": Route(
-        pro(blocked=200, not_in_care=200, samu=200), NO_POST
+        pro(blocked=200, not_in_care=200, samu=200),
+        pro(blocked=200, not_in_care=200, samu=200),
     ),
     "pro-messagerie:conversation-new": Route(
         pro(blocked=200, not_in_care=200, samu=200),

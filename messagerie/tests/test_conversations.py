@@ -440,7 +440,7 @@ def test_msg1_pages_reply_read_receipt_and_badge(
         reverse("pro-messagerie:conversation-detail", args=[conversation.pk])
     )
     assert "Lu le" in pro_page.content.decode()
-    search = doctor.get(reverse("pro-messagerie:conversations") + "?q=hemoglobine")
+    search = doctor.post(reverse("pro-messagerie:conversations"), {"q": "hemoglobine"})
     assert len(search.context["hits"]) == 1
 
 

@@ -59,3 +59,18 @@ def test_ag2_a_reminder_in_the_past_is_refused_in_french(
     assert "Cette date est passée" in answer.content.decode()
     assert f'href="{reverse("agenda:calendar")}"' in answer.content.decode()
     assert not ItemReminder.objects.exists()
+
+
+def test_msg1_words_searched_never_sit_in_a_url(alice: Any, alice_dmp: Any) -> None:
+    """The search is posted: the query string stays empty, the form has a
+    CSRF token, and a GET with ?q= searches nothing."""
+    client = verified_client(alice)
+    page = client.get(reverse("messagerie:conversations")).content.decode()
+    assert 'method="post" action="/mon-espace/messagerie/"' in page
+    assert 'role="search"><input type="hidden" name="csrfmiddlewaretoken"' in page
+    assert (
+        client.get(reverse("messagerie:conversations"), {"q": "x"}).context["hits"]
+        is None
+    )
+    posted = client.post(reverse("messagerie:conversations"), {"q": "bonjour"})
+    assert posted.status_code == 200 and posted.context["hits"] == []
