@@ -137,7 +137,9 @@ class ConversationListApi(APIView):
         archived = request.query_params.get("archives") in ("1", "true")
         context: dict[str, Any] = {"request": request}
         if user.role == User.Role.PROFESSIONAL:
-            rows = selectors.pro_conversation_list_for(actor=user, archived=archived)
+            rows = selectors.pro_conversation_list_for(
+                actor=user, archived=archived, request=_http(request)
+            )
         else:
             rows, _access = selectors.conversation_list_for(
                 actor=user,

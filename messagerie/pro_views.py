@@ -51,7 +51,7 @@ def conversations(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     else:
         rows = selectors.pro_conversation_list_for(
-            actor=request.user, archived=archived
+            actor=request.user, archived=archived, request=request
         )
     context = {"rows": rows, "hits": hits, "search": search, "archived": archived}
     return render(request, "messagerie/pro_conversations.html", context)

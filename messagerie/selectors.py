@@ -28,10 +28,12 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from audit.models import AuditEvent
+from audit.services import Entry, audit_record_many
 from consent.models import Block, CareRelationship
 from consent.policy import EMERGENCY, Access, Basis, Purpose, access_audit, access_for
 from espace.models import Beneficiary, LegalRepresentation, Professional, Space, User
 from espace.selectors import adult_cutoff
+from lib.http import client_address, request_id
 from messagerie.models import Conversation, Message, ProfessionalInbox
 
 Action = AuditEvent.Action
@@ -263,14 +265,15 @@ def conversation_list_for(
 
 
 def pro_conversation_list_for(
-    *, actor: User, archived: bool = False
+    *, actor: User, archived: bool = False, request: HttpRequest | None = None
 ) -> list[Conversation]:
     """MSG-1: the professional's conversations with the patients in their
-    care, newest first. Identities, dates and counts only (no subject, no
-    message): like the list of their patients, no DMP content is read, so no
-    audit entry; the content opens, audited, one conversation at a time."""
+    care (the policy, as one SQL filter), newest first, with their subjects:
+    one audit entry per patient listed, written together (G-S12; at most
+    PAGE_SIZE, one round trip). The messages open one conversation at a
+    time."""
     professional = professional_of(actor)
-    return list(
+    rows = list(
         Conversation.objects.filter(
             _in_care(professional),
             professional=professional,
@@ -279,6 +282,7 @@ def pro_conversation_list_for(
         .select_related("patient")
         .only(
             "pk",
+            "subject",
             "patient_address",
             "started_by",
             "last_message_at",
@@ -294,6 +298,24 @@ def pro_conversation_list_for(
         .annotate(unread=_unread_to((Message.Side.PATIENT,), shared_only=False))
         .order_by("-last_message_at", "pk")[:PAGE_SIZE]
     )
+    patients = dict.fromkeys(c.patient_id for c in rows)
+    if patients:
+        audit_record_many(
+            [
+                Entry(
+                    action=Action.READ,
+                    target_type="messagerie.conversation",
+                    actor_id=actor.pk,
+                    actor_role=str(actor.role),
+                    patient_id=patient,
+                    code="messagerie.conversation.list:in_care",
+                    remote_addr=client_address(request) or None,
+                    request_id=request_id(request),
+                )
+                for patient in patients
+            ]
+        )
+    return rows
 
 
 def unread_count_for_patient(*, actor: User) -> int:

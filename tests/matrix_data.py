@@ -255,6 +255,9 @@ def _messaging_api(status: int) -> dict[str, int]:
     )
 
 
+# MSG-1: the professional's conversation list, one entry per patient listed
+IN_CARE_LIST = (1, False)
+
 ROUTES: dict[str, Route] = {
     # --- no health data: public pages, login steps, the schema
     "healthz": Route(PAGE, NO_POST),
@@ -859,6 +862,8 @@ ROUTES: dict[str, Route] = {
     "pro-messagerie:conversations": Route(
         pro(blocked=200, not_in_care=200, samu=200),
         pro(blocked=200, not_in_care=200, samu=200),
+        tagged=False,
+        audits={("get", "care"): IN_CARE_LIST, ("post", "care"): IN_CARE_LIST},
     ),
     "pro-messagerie:conversation-new": Route(
         pro(blocked=200, not_in_care=200, samu=200),
@@ -893,12 +898,15 @@ ROUTES: dict[str, Route] = {
         pro(404, 200, 404, 404), NO_POST, kind="health", gate="pro"
     ),
     # --- messaging API: the holder's own list (a professional's: no entry)
+    # a professional's list shows subjects: one entry per patient listed
+    # (charlie's conversation with alice), "in_care" as the SQL filter says
     "messagerie-api:conversation-list": Route(
         row(anon=401, patients=200, pros=200, agent=404),
         row(anon=401, patients=405, pros=405, agent=405),
         kind="health",
         gate="patient",
         on="own",
+        audits={("get", "care"): IN_CARE_LIST},
     ),
     "messagerie-api:conversation-detail": Route(
         _messaging_api(200),

@@ -141,6 +141,8 @@ def _audit_problems(
     basis = BASIS.get(persona, "")
     if route.on == "profile":
         patient = world.acting_for(persona)
+    elif route.on == "own" and GATE_OF[persona] == "pro":
+        patient = world.patient(persona)  # a professional's own list
     elif route.on == "own":
         patient, basis = world.users[persona].beneficiary, "self"
     elif route.on == "alice":
@@ -159,7 +161,9 @@ def _audit_problems(
             ):
                 problems.append(f"a refusal expected, got {got}")
         elif event.outcome != AuditEvent.Outcome.SUCCESS or (
-            route.tagged and not event.code.endswith(f":{basis}")
+            route.tagged
+            and not event.code.endswith(f":{basis}")
+            and not event.code.endswith(":in_care")  # a list of those in care
         ):
             problems.append(f"success as {basis} expected, got {got}")
     return problems
