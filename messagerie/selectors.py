@@ -273,7 +273,7 @@ def pro_conversation_list_for(
     PAGE_SIZE, one round trip). The messages open one conversation at a
     time."""
     professional = professional_of(actor)
-    rows = list(
+    rows: list[Conversation] = list(
         Conversation.objects.filter(
             _in_care(professional),
             professional=professional,
