@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -92,25 +93,9 @@ def _apply(appointment: Appointment, data: AppointmentData) -> None:
     appointment.notes = data.notes.strip() or None
 
 
-def _decision(
-    *,
-    actor: User,
-    patient: Beneficiary,
-    action: str,
-    code: str,
-    target: object,
-    request: HttpRequest | None,
-) -> Decision:
-    """A refusal is audited and raises PermissionDenied (the views' 404)."""
-    return Decision(
-        actor=actor,
-        patient=patient,
-        purpose=Purpose.MANAGE,
-        action=action,
-        code=code,
-        request=request,
-        target=target,
-    )
+# The patient side's writes (MANAGE); a refusal is audited and raises
+# PermissionDenied (the views' 404).
+_decision = partial(Decision, purpose=Purpose.MANAGE)
 
 
 def appointment_create(

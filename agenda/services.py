@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -36,29 +37,8 @@ Action = AuditEvent.Action
 MAX_PERFORMER = 200
 
 
-def _decision(
-    *,
-    actor: User,
-    patient: Beneficiary,
-    action: str,
-    code: str,
-    target: object,
-    request: HttpRequest | None,
-) -> Decision:
-    """The write's decision; the patient side only (a professional's MANAGE
-    is refused by the policy itself)."""
-    decision = Decision(
-        actor=actor,
-        patient=patient,
-        purpose=Purpose.MANAGE,
-        action=action,
-        code=code,
-        request=request,
-        target=target,
-    )
-    if not decision.access.patient_side:
-        decision.refuse(target=target, why="patient_side_only")
-    return decision
+# The patient side's writes (MANAGE: the policy refuses professionals).
+_decision = partial(Decision, purpose=Purpose.MANAGE)
 
 
 def _performer(value: str) -> str:

@@ -42,6 +42,7 @@ from rest_framework import generics, serializers
 from rest_framework.pagination import PageNumberPagination
 
 from bench.common import Context, Row, compare
+from bench.people import patient_and_doctor, verified_client
 from dmp.models import Document
 
 MIB = 1024 * 1024
@@ -122,7 +123,7 @@ def run(ctx: Context) -> list[Row]:
     # WhiteNoise warns about a missing static folder at the first request.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     try:
-        patient_user, patient, doctor = _people()
+        patient_user, patient, doctor = patient_and_doctor()
         with override_settings(
             ROOT_URLCONF=__name__, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]
         ):
@@ -137,57 +138,6 @@ def run(ctx: Context) -> list[Row]:
 def _truncate() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-
-
-def _people() -> tuple[Any, Any, Any]:
-    import datetime as dt
-
-    from espace.models import Beneficiary, Professional, Space, User
-
-    patient_user = User.objects.create_user(
-        username="bench-patient", role=User.Role.PATIENT, password=None
-    )
-    patient = Beneficiary.objects.create(
-        user=patient_user,
-        nir="279035121518989",
-        birth_name="BENCH",
-        first_names="PATIENTE",
-        sex="F",
-        birth_date=dt.date(1979, 3, 14),
-        birth_place_code="51215",
-    )
-    doctor_user = User.objects.create_user(
-        username="bench-doctor",
-        role=User.Role.PROFESSIONAL,
-        password=None,
-        first_name="Médecin",
-        last_name="Traitant",
-    )
-    doctor = Professional.objects.create(
-        user=doctor_user, rpps="99700000013", profession="10"
-    )
-    patient.medecin_traitant = doctor
-    patient.save(update_fields=["medecin_traitant"])
-    now = timezone.now()
-    Space.objects.create(
-        beneficiary=patient, state="activated", opened_at=now, dmp_created_at=now
-    )
-    return patient_user, patient, doctor
-
-
-def _client(user: Any) -> Client:
-    """Logged in and past the second factor, as after a real login."""
-    from django_otp.plugins.otp_email.models import EmailDevice
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    model = TOTPDevice if user.needs_totp else EmailDevice
-    device = model.objects.create(user=user, name="bench", confirmed=True)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
-    return client
 
 
 def _add_documents(patient: Any, doctor: Any, count: int, start: int) -> None:
@@ -252,7 +202,10 @@ def _queries(call: Callable[[int], object]) -> int:
 
 def _list(patient_user: Any, patient: Any, doctor: Any) -> list[Row]:
     rows: list[Row] = []
-    patient_client, doctor_client = _client(patient_user), _client(doctor.user)
+    patient_client, doctor_client = (
+        verified_client(patient_user),
+        verified_client(doctor.user),
+    )
     query = {"patient": patient.pk}
     plain = _get(patient_client, PLAIN, query)
     ours = _get(patient_client, OURS, query)

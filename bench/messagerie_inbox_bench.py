@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bench.common import Context, Row, compare
+from bench.people import patient_and_doctor, verified_client
 
 SMALL = 10
 LARGE = int(os.environ.get("MESSAGERIE_BENCH_MESSAGES", "5000"))
@@ -65,54 +66,6 @@ def run(ctx: Context) -> list[Row]:
 def _truncate() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-
-
-def _people() -> tuple[Any, Any, Any]:
-    import datetime as dt
-
-    from espace.models import Beneficiary, Professional, Space, User
-
-    user = User.objects.create_user(
-        username="bench-patient", role=User.Role.PATIENT, password=None
-    )
-    patient = Beneficiary.objects.create(
-        user=user,
-        nir="279035121518989",
-        birth_name="BENCH",
-        first_names="PATIENTE",
-        sex="F",
-        birth_date=dt.date(1979, 3, 14),
-        birth_place_code="51215",
-    )
-    doctor_user = User.objects.create_user(
-        username="bench-doctor",
-        role=User.Role.PROFESSIONAL,
-        password=None,
-        first_name="Médecin",
-        last_name="Traitant",
-    )
-    doctor = Professional.objects.create(
-        user=doctor_user, rpps="99700000013", profession="10"
-    )
-    patient.medecin_traitant = doctor
-    patient.save(update_fields=["medecin_traitant"])
-    now = timezone.now()
-    Space.objects.create(
-        beneficiary=patient, state="activated", opened_at=now, dmp_created_at=now
-    )
-    return user, patient, doctor
-
-
-def _client(user: Any) -> Client:
-    from django_otp.plugins.otp_email.models import EmailDevice
-
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    device = EmailDevice.objects.create(user=user, name="bench", confirmed=True)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
-    return client
 
 
 def _grow(patient: Any, doctor: Any, total: int) -> None:
@@ -170,8 +123,8 @@ def _queries(call: Callable[[int], object]) -> int:
 
 
 def _measure() -> list[Row]:
-    user, patient, doctor = _people()
-    client = _client(user)
+    user, patient, doctor = patient_and_doctor()
+    client = verified_client(user)
     inbox = _get(client, reverse("messagerie:conversations"))
     notices = _get(client, reverse("espace:inbox"))
     _grow(patient, doctor, SMALL)
@@ -258,6 +211,6 @@ def _small_reference(patient: Any, doctor: Any, user: Any) -> Callable[[int], ob
             for c in conversations
         ]
     )
-    call = _get(_client(other), reverse("messagerie:conversations"))
+    call = _get(verified_client(other), reverse("messagerie:conversations"))
     call(-1)
     return call

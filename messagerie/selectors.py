@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
@@ -298,24 +298,43 @@ def pro_conversation_list_for(
         .annotate(unread=_unread_to((Message.Side.PATIENT,), shared_only=False))
         .order_by("-last_message_at", "pk")[:PAGE_SIZE]
     )
-    patients = dict.fromkeys(c.patient_id for c in rows)
-    if patients:
-        audit_record_many(
-            [
-                Entry(
-                    action=Action.READ,
-                    target_type="messagerie.conversation",
-                    actor_id=actor.pk,
-                    actor_role=str(actor.role),
-                    patient_id=patient,
-                    code="messagerie.conversation.list:in_care",
-                    remote_addr=client_address(request) or None,
-                    request_id=request_id(request),
-                )
-                for patient in patients
-            ]
-        )
+    _audit_in_care(
+        actor,
+        [c.patient_id for c in rows],
+        target="messagerie.conversation",
+        code="messagerie.conversation.list",
+        request=request,
+    )
     return rows
+
+
+def _audit_in_care(
+    actor: User,
+    patient_ids: Iterable[int],
+    *,
+    target: str,
+    code: str,
+    request: HttpRequest | None,
+) -> None:
+    """One READ entry per patient whose conversations a professional's list
+    or search showed or decrypted (G-S12), all written under one lock: the
+    rows were chosen by `_in_care`, the policy as one SQL filter, hence the
+    basis `in_care`."""
+    entries = [
+        Entry(
+            action=Action.READ,
+            target_type=target,
+            actor_id=actor.pk,
+            actor_role=str(actor.role),
+            patient_id=patient,
+            code=f"{code}:in_care",
+            remote_addr=client_address(request) or None,
+            request_id=request_id(request),
+        )
+        for patient in dict.fromkeys(patient_ids)  # once each, in order
+    ]
+    if entries:
+        audit_record_many(entries)
 
 
 def unread_count_for_patient(*, actor: User) -> int:
@@ -379,7 +398,7 @@ class Hit:
 
 
 def _search(
-    messages: QuerySet[Message], query: str, seen: dict[int, Beneficiary] | None = None
+    messages: QuerySet[Message], query: str, seen: set[int] | None = None
 ) -> list[Hit]:
     """Bodies and subjects are encrypted with a key per value: the database
     cannot search them (no index on ciphertext, and a deterministic or
@@ -396,7 +415,7 @@ def _search(
     ).order_by("-sent_at", "-pk")[:SEARCH_WINDOW]
     for message in rows:
         if seen is not None:  # whose messages were decrypted (their audit)
-            seen[message.conversation.patient_id] = message.conversation.patient
+            seen.add(message.conversation.patient_id)
         text = f"{message.conversation.subject}\n{message.body}"
         if needle in _fold(text):
             hits.append(Hit(message.conversation, message))
@@ -439,23 +458,21 @@ def pro_message_search_for(
 ) -> list[Hit]:
     """The professional searches their conversations with patients in their
     care; each patient whose messages were decrypted, found or not, gets one
-    audit entry."""
+    audit entry (written together)."""
     professional = professional_of(actor)
     messages = Message.objects.filter(
         _in_care(professional, "conversation__patient"),
         conversation__professional=professional,
     )
-    patients: dict[int, Beneficiary] = {}
+    patients: set[int] = set()
     hits = _search(messages, query, seen=patients)
-    for patient in patients.values():  # at most SEARCH_WINDOW decisions
-        access = access_for(actor=actor, patient=patient, purpose=Purpose.READ)
-        access_audit(
-            access,
-            action=Action.READ,
-            target="messagerie.message",
-            code="messagerie.message.search",
-            request=request,
-        )
+    _audit_in_care(
+        actor,
+        patients,
+        target="messagerie.message",
+        code="messagerie.message.search",
+        request=request,
+    )
     return hits
 
 

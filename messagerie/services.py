@@ -19,6 +19,7 @@ import functools
 import tempfile
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import IO
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -65,24 +66,8 @@ class Attachment:
     name: str
 
 
-def _decision(
-    *,
-    actor: User,
-    patient: Beneficiary,
-    code: str,
-    request: HttpRequest | None,
-    target: object,
-    action: str = Action.CREATE,
-) -> Decision:
-    return Decision(
-        actor=actor,
-        patient=patient,
-        purpose=Purpose.DEPOSIT,
-        action=action,
-        code=code,
-        request=request,
-        target=target,
-    )
+# A message is a deposit (MSG-1): the same policy as a DMP document.
+_decision = partial(Decision, purpose=Purpose.DEPOSIT, action=Action.CREATE)
 
 
 def _subject(subject: str) -> str:

@@ -27,12 +27,10 @@ def remind_on(item: Item) -> str:
     """An upcoming item: the opening of its window; one to do now: in a
     week (the person chooses another day if they wish). Items whose window
     has closed are not offered a reminder."""
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    today = timezone.localdate()
     if item.status == Status.UPCOMING:
-        day = max(item.start, tomorrow)
-    else:
-        day = tomorrow - dt.timedelta(days=1) + SOON
-    return day.isoformat()
+        return max(item.start, today + dt.timedelta(days=1)).isoformat()
+    return (today + SOON).isoformat()
 
 
 @register.filter
